@@ -85,7 +85,9 @@ CREATE TABLE tasks (
 	started_at TEXT,
 	finished_at TEXT
 );
-CREATE INDEX tasks_queue_status_seq ON tasks(queue_id, status, seq);
+-- Claims read only queued rows: a partial index stays small and a claim
+-- moves one entry out of it rather than across a status-keyed index.
+CREATE INDEX tasks_queued ON tasks(queue_id, seq) WHERE status = 'queued';
 CREATE INDEX tasks_queue_seq ON tasks(queue_id, seq);
 -- Only running tasks, for the stale sweep; kept small on purpose.
 CREATE INDEX tasks_running ON tasks(claimed_at) WHERE status = 'running';
