@@ -16,7 +16,8 @@ if stale; then
   commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   flags="-X main.version=$version -X main.commit=$commit"
   echo "sparkq.sh: building bin/sparkq and bin/sparkqd ($version)" >&2
-  (cd "$root" && go build -trimpath -ldflags "$flags" -o "$bin/sparkqd" ./cmd/sparkqd \
-    && go build -trimpath -ldflags "$flags" -o "$bin/sparkq" ./cmd/sparkq)
+  # No cgo: a static binary starts ~1 ms faster, which matters for a CLI.
+  (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "$flags" -o "$bin/sparkqd" ./cmd/sparkqd \
+    && CGO_ENABLED=0 go build -trimpath -ldflags "$flags" -o "$bin/sparkq" ./cmd/sparkq)
 fi
 exec "$bin/sparkq" "$@"

@@ -188,11 +188,21 @@ func parse(data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
+// oneBased corrects yaml.v3's line numbers: scanner errors come 1-based,
+// but parser errors ("did not find expected …") and the tab-indentation
+// error carry the 0-based line of the construct that failed.
+func oneBased(line int, msg string) int {
+	if strings.HasPrefix(msg, "did not find expected") || strings.Contains(msg, "tab character") {
+		return line + 1
+	}
+	return line
+}
+
 func (d *decoder) syntaxError(data []byte, err error) *Error {
 	msg := err.Error()
 	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: d.file, Line: line, Msg: m[2]}
+		return &Error{File: d.file, Line: oneBased(line, m[2]), Msg: m[2]}
 	}
 	// yaml.v3 omits the line when the problem is on the first line (it
 	// treats line 0 as unknown). A leading blank line changes no meaning,
@@ -200,7 +210,7 @@ func (d *decoder) syntaxError(data []byte, err error) *Error {
 	if _, err2 := parse(append([]byte("\n"), data...)); err2 != nil {
 		if m := syntaxLine.FindStringSubmatch(err2.Error()); m != nil && m[2] == strings.TrimPrefix(msg, "yaml: ") {
 			line, _ := strconv.Atoi(m[1])
-			return &Error{File: d.file, Line: line - 1, Msg: m[2]}
+			return &Error{File: d.file, Line: oneBased(line-1, m[2]), Msg: m[2]}
 		}
 	}
 	return &Error{File: d.file, Msg: strings.TrimPrefix(msg, "yaml: ")}

@@ -237,6 +237,11 @@ func TestLoadErrors(t *testing.T) {
 		{"malformed yaml", "server:\n  host: a\n   port: 1\n", 3, "mapping values are not allowed"},
 		{"missing colon", "project:\n  name: x\n  bad\nserver: {}\n", 3, "could not find expected ':'"},
 		{"malformed on first line", "\tserver: 1\n", 1, "cannot start any token"},
+		// yaml.v3 reports parser errors and the tab error 0-based.
+		{"unclosed flow sequence", "database:\n  path: data/x.db\n  mode: [wal\n", 3, "did not find expected ',' or ']'"},
+		{"tab indentation", "server:\n  port: 5005\n\tbad: x\n", 3, "tab character"},
+		{"bad indentation", "a: 1\nb:\n  - x\n y: 2\n", 4, "did not find expected key"},
+		{"unclosed flow map", "a: 1\nb: {x: 1\nc: 2\n", 2, "did not find expected ',' or '}'"},
 		{"port not a number", "\n\nserver:\n  port: abc\n", 4, `server.port must be an integer between 1 and 65535, got "abc"`},
 		{"port out of range", "server:\n  port: 70000\n", 2, `server.port must be an integer between 1 and 65535, got "70000"`},
 		{"port is a float", "server:\n  port: 80.0\n", 2, `server.port must be an integer`},
