@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -64,6 +65,8 @@ type Queue struct {
 	CodexSessionID      *string `json:"codex_session_id"`
 	DefaultAgentRoleKey *string `json:"default_agent_role_key"`
 	ModelProfile        *string `json:"model_profile"`
+	// LLMSessions maps an LLM name to its session entry (null when none).
+	LLMSessions json.RawMessage `json:"llm_sessions"`
 	// State is the stored lifecycle: active, ended or archived.
 	State string `json:"state"`
 	// Ended stays true while an ended queue is archived, so unarchiving
@@ -178,13 +181,20 @@ type NewQueue struct {
 	SessionID           string
 	Name                string
 	Instructions        *string
-	DefaultAgentRoleKey *string
+	DefaultAgentRoleKey *string // must name an active role; nil or blank: none
+	ModelProfile        *string // one of ModelProfiles; "" means "auto"
 }
 
 // QueueUpdate changes named fields; nil means unchanged.
 type QueueUpdate struct {
 	Name         *string
 	Instructions *string
+	// ClearInstructions sets instructions to null (Instructions must be nil).
+	ClearInstructions bool
+	// DefaultAgentRoleKey: "" clears the default, else an active role's key.
+	DefaultAgentRoleKey *string
+	// ModelProfile: one of ModelProfiles; "" means "auto".
+	ModelProfile *string
 }
 
 // NewTask is the input to Enqueue. Timeout 0 means "resolve from the task
@@ -218,6 +228,7 @@ type Completion struct {
 type Failure struct {
 	Message string
 	Type    string
+	Data    *string // result data (e.g. a report); nil keeps the stored result
 	Stdout  *string
 	Stderr  *string
 }
@@ -305,23 +316,83 @@ type Store interface {
 	DeleteTask(ctx context.Context, id string) error
 
 	// SweepStale warns running tasks past 1x their timeout and fails those
-	// past 2x, counted from their latest claim.
+	// past 2x, counted from their latest claim or heartbeat.
 	SweepStale(ctx context.Context, now time.Time) (SweepResult, error)
 	// Purge deletes at most limit finished tasks that finished before cutoff.
 	Purge(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	Counts(ctx context.Context) (Counts, error)
 
 	ListTaskClasses(ctx context.Context) ([]TaskClass, error)
+	// PutTaskClass creates or replaces a class; a nil Description keeps the
+	// current one and "" clears it.
 	PutTaskClass(ctx context.Context, c TaskClass) (TaskClass, error)
 	DeleteTaskClass(ctx context.Context, name string) error
 	ListTools(ctx context.Context) ([]Tool, error)
+	// PutTool creates or replaces a tool; Description as in PutTaskClass.
 	PutTool(ctx context.Context, t Tool) (Tool, error)
 	DeleteTool(ctx context.Context, name string) error
 
 	Audit(ctx context.Context, actor, action string, details any) error
 	ListAudit(ctx context.Context, actionPrefix string, limit int) ([]AuditEntry, error)
 
+	// --- workers: blocking claim, heartbeats, release (control/worker) ---
+	// ClaimNextWait is ClaimNext that waits up to wait for a task when the
+	// queue is empty. Waiting callers of a queue are served in the order they
+	// started waiting. It returns ErrEmpty when the wait ends without a task
+	// and ctx's error when ctx ends first; wait <= 0 does not wait.
+	ClaimNextWait(ctx context.Context, queueID, workerID string, wait time.Duration) (Task, error)
+	// Heartbeat tells the stale sweep that a running task's worker is alive:
+	// the sweep counts from the later of the claim and the last heartbeat.
+	// A non-empty workerID must match the claim's. KindConflict when the
+	// task is not running (or is claimed by another worker).
+	Heartbeat(ctx context.Context, taskID, workerID string) (Lease, error)
+	// Release puts a running task back to queued at its old place in the
+	// queue and clears its claim (a worker leaving without finishing it).
+	// A non-empty workerID must match the claim's.
+	Release(ctx context.Context, taskID, workerID string) (Task, error)
+	// --- end workers ---
+
+	// --- dashboard: throughput chart (httpd/ui) ---
+	// FinishedPerMinute counts the tasks that finished in [since, until)
+	// per UTC minute, oldest first; minutes with none are left out.
+	FinishedPerMinute(ctx context.Context, since, until time.Time) ([]MinuteCount, error)
+	// --- end dashboard ---
+
+	// --- reaper: purge preview (sparkq purge --dry-run) ---
+	// CountPurgeable counts the tasks Purge would delete for cutoff, in all
+	// batches: succeeded and failed tasks that finished before cutoff.
+	CountPurgeable(ctx context.Context, cutoff time.Time) (int, error)
+	// Checkpoint moves committed changes from the write-ahead log into the
+	// database file without holding up writers. A long purge calls it
+	// between batches, so the writer never has to do that copy itself in
+	// the middle of someone's claim.
+	Checkpoint(ctx context.Context) error
+	// --- end reaper ---
+
+	// --- catalog: agent roles, prompts, config rows, LLM sessions (see Catalog) ---
+	Catalog
+	// --- end catalog ---
+
 	Close() error
+}
+
+// Lease is a running task's claim as the stale sweep sees it after a
+// heartbeat: unless another heartbeat comes first, the sweep warns about
+// the task from StaleAt and fails it from AutoFailAt.
+type Lease struct {
+	TaskID      string  `json:"task_id"`
+	WorkerID    *string `json:"worker_id"`
+	Timeout     int     `json:"timeout"`
+	HeartbeatAt Time    `json:"heartbeat_at"`
+	StaleAt     Time    `json:"stale_at"`
+	AutoFailAt  Time    `json:"auto_fail_at"`
+}
+
+// MinuteCount is how many tasks finished in one UTC minute.
+type MinuteCount struct {
+	Minute    time.Time
+	Succeeded int
+	Failed    int
 }
 
 // FriendlyID is the short display name of a task: QUEUE-abcd.
@@ -354,3 +425,141 @@ var DefaultTools = map[string]string{
 	"quick-check":  "FAST_SCRIPT",
 	"script-index": "MEDIUM_SCRIPT",
 }
+
+// ---- Catalog: agent roles, prompts, configuration rows, queue LLM sessions
+// and create-only tools/task classes. Every change to tools or task classes
+// (here, PutTool/PutTaskClass/Delete*, and the tools/all and task_classes/all
+// config rows) rewrites the mirror config rows and writes an audit entry in
+// the same transaction.
+
+// Catalog is the part of Store behind the settings, prompts and roles API.
+type Catalog interface {
+	ListAgentRoles(ctx context.Context, activeOnly bool) ([]AgentRole, error)
+	GetAgentRole(ctx context.Context, key string) (AgentRole, error)
+	// ResolveAgentRole applies the role rules of queue and task creation: a
+	// blank key is no role (nil, nil); an unknown key, or an inactive one
+	// unless allowInactive, is KindInvalid.
+	ResolveAgentRole(ctx context.Context, key string, allowInactive bool) (*AgentRole, error)
+	CreateAgentRole(ctx context.Context, in NewAgentRole) (AgentRole, error)
+	UpdateAgentRole(ctx context.Context, key string, u AgentRoleUpdate) (AgentRole, error)
+	// DeleteAgentRole refuses (KindConflict) while a queue uses the role as
+	// its default_agent_role_key.
+	DeleteAgentRole(ctx context.Context, key string) error
+
+	// ListPrompts returns every prompt (inactive too) by command.
+	ListPrompts(ctx context.Context) ([]Prompt, error)
+	GetPrompt(ctx context.Context, id string) (Prompt, error)
+	CreatePrompt(ctx context.Context, in NewPrompt) (Prompt, error)
+	UpdatePrompt(ctx context.Context, id string, u PromptUpdate) (Prompt, error)
+	DeletePrompt(ctx context.Context, id string) error
+
+	// CreateTaskClass and CreateTool refuse (KindConflict) an existing name.
+	CreateTaskClass(ctx context.Context, c TaskClass) (TaskClass, error)
+	CreateTool(ctx context.Context, t Tool) (Tool, error)
+
+	// ListConfig returns the stored configuration rows.
+	ListConfig(ctx context.Context) ([]ConfigEntry, error)
+	// PutConfig stores one row; the caller validates the value. For
+	// tools/all and task_classes/all the tables are made equal to the value
+	// in the same transaction: everything changes or nothing does.
+	PutConfig(ctx context.Context, namespace, key string, value json.RawMessage, actor string) error
+	// ResetConfig deletes a row so readers fall back to sparkq.yml. The
+	// tools/all and task_classes/all rows mirror their tables, so for those
+	// the tables are synced to fallback instead (same rules as PutConfig).
+	ResetConfig(ctx context.Context, namespace, key string, fallback json.RawMessage, actor string) error
+
+	SetCodexSession(ctx context.Context, queueID, sessionID string) (Queue, error)
+	// LLMSessions returns the queue's llm_sessions object ({} when none).
+	LLMSessions(ctx context.Context, queueID string) (json.RawMessage, error)
+	// PutLLMSession replaces one LLM's entry of a queue (stamping
+	// last_updated) and returns the stored entry.
+	PutLLMSession(ctx context.Context, queueID, llmName string, entry map[string]json.RawMessage) (json.RawMessage, error)
+}
+
+// AgentRole is a persona; its description opens prompts composed for it.
+type AgentRole struct {
+	ID          int64  `json:"id"`
+	Key         string `json:"key"`
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	Active      bool   `json:"active"`
+	CreatedAt   Time   `json:"created_at"`
+	UpdatedAt   Time   `json:"updated_at"`
+}
+
+// NewAgentRole is the input to CreateAgentRole.
+type NewAgentRole struct {
+	Key, Label, Description string
+	Active                  bool
+}
+
+// AgentRoleUpdate changes named fields; nil means unchanged.
+type AgentRoleUpdate struct {
+	Label       *string
+	Description *string
+	Active      *bool
+}
+
+// Prompt is a text-expander template (">command" in the dashboard). On the
+// wire active is 0 or 1, as the original sent it.
+type Prompt struct {
+	ID           string  `json:"id"`
+	Command      string  `json:"command"`
+	Label        string  `json:"label"`
+	TemplateText string  `json:"template_text"`
+	Description  *string `json:"description"`
+	Category     *string `json:"category"`
+	Active       IntBool `json:"active"`
+	CreatedAt    Time    `json:"created_at"`
+	UpdatedAt    Time    `json:"updated_at"`
+}
+
+// IntBool is a bool sent as 0 or 1; it also accepts true and false.
+type IntBool bool
+
+// MarshalJSON implements json.Marshaler.
+func (b IntBool) MarshalJSON() ([]byte, error) {
+	if b {
+		return []byte("1"), nil
+	}
+	return []byte("0"), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (b *IntBool) UnmarshalJSON(raw []byte) error {
+	switch string(raw) {
+	case "1", "true":
+		*b = true
+	case "0", "false", "null":
+		*b = false
+	default:
+		return fmt.Errorf("active must be 0, 1, true or false, got %s", raw)
+	}
+	return nil
+}
+
+// NewPrompt is the input to CreatePrompt.
+type NewPrompt struct {
+	Command, Label, TemplateText string
+	Description                  *string
+}
+
+// PromptUpdate changes named fields; nil means unchanged. Description ""
+// clears it.
+type PromptUpdate struct {
+	Command, Label, TemplateText, Description *string
+	Active                                    *bool
+}
+
+// ConfigEntry is one stored configuration value.
+type ConfigEntry struct {
+	Namespace string          `json:"namespace"`
+	Key       string          `json:"key"`
+	Value     json.RawMessage `json:"value"`
+	UpdatedAt Time            `json:"updated_at"`
+	UpdatedBy *string         `json:"updated_by"`
+}
+
+// ModelProfiles are the accepted queue model profiles; the queue runner
+// shows them, nothing enforces them.
+var ModelProfiles = []string{"auto", "haiku-only", "codex-heavy", "sonnet-orchestrated"}

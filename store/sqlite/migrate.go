@@ -175,6 +175,22 @@ CREATE TABLE tools (
 );
 CREATE INDEX tools_task_class ON tools(task_class);
 `,
+	// 2: worker heartbeats. The stale sweep counts a running task's age from
+	// the later of claimed_at and heartbeat_at.
+	`
+ALTER TABLE tasks ADD COLUMN heartbeat_at TEXT;
+`,
+	// 3: status filters on one queue (the dashboard's, the CLI's --status)
+	// read a small partial index instead of scanning the whole queue.
+	// Running tasks are keyed by queue (the sweep still reads all of them).
+	// One index per status: SQLite can use a partial index only when the
+	// query names the same condition.
+	`
+DROP INDEX tasks_running;
+CREATE INDEX tasks_running ON tasks(queue_id, seq) WHERE status = 'running';
+CREATE INDEX tasks_succeeded ON tasks(queue_id, seq) WHERE status = 'succeeded';
+CREATE INDEX tasks_failed ON tasks(queue_id, seq) WHERE status = 'failed';
+`,
 }
 
 // SchemaVersion is the version this build writes.

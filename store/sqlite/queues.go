@@ -3,23 +3,32 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sparkq/sparkq/store"
 )
 
 const queueCols = `id, session_id, name, instructions, codex_session_id, default_agent_role_key, model_profile,
-	state, ended, n_queued, n_running, n_succeeded, n_failed, created_at, updated_at`
+	state, ended, n_queued, n_running, n_succeeded, n_failed, created_at, updated_at, llm_sessions`
 
 func scanQueue(row interface{ Scan(...any) error }) (store.Queue, error) {
 	var q store.Queue
-	var instr, codex, role, profile sql.NullString
+	var instr, codex, role, profile, llm sql.NullString
 	var created, updated string
 	err := row.Scan(&q.ID, &q.SessionID, &q.Name, &instr, &codex, &role, &profile,
-		&q.State, &q.Ended, &q.Stats.Queued, &q.Stats.Running, &q.Stats.Succeeded, &q.Stats.Failed, &created, &updated)
+		&q.State, &q.Ended, &q.Stats.Queued, &q.Stats.Running, &q.Stats.Succeeded, &q.Stats.Failed, &created, &updated, &llm)
 	if err != nil {
 		return q, err
+	}
+	if llm.Valid {
+		// Unreadable text reads as no sessions rather than failing the queue.
+		q.LLMSessions = json.RawMessage("{}")
+		if strings.HasPrefix(strings.TrimSpace(llm.String), "{") && json.Valid([]byte(llm.String)) {
+			q.LLMSessions = json.RawMessage(llm.String)
+		}
 	}
 	q.Instructions, q.CodexSessionID, q.DefaultAgentRoleKey, q.ModelProfile = strPtr(instr), strPtr(codex), strPtr(role), strPtr(profile)
 	q.Stats.Total = q.Stats.Queued + q.Stats.Running + q.Stats.Succeeded + q.Stats.Failed
@@ -40,12 +49,20 @@ func getQueue(ctx context.Context, q querier, id string) (store.Queue, error) {
 
 // CreateQueue implements store.Store.
 func (s *Store) CreateQueue(ctx context.Context, in store.NewQueue) (out store.Queue, err error) {
-	name, ok := text(in.Name)
-	if !ok {
-		return out, store.Invalid("name", "Queue name is required")
+	name, err := validName("name", "Queue name", in.Name, true)
+	if err != nil {
+		return out, err
 	}
 	if _, ok := text(in.SessionID); !ok {
 		return out, store.Invalid("session_id", "session_id is required")
+	}
+	var profile any
+	if in.ModelProfile != nil {
+		p, err := modelProfile(*in.ModelProfile)
+		if err != nil {
+			return out, err
+		}
+		profile = p
 	}
 	err = s.write(ctx, func(tx wtx) error {
 		sess, err := getSession(ctx, tx, in.SessionID)
@@ -55,9 +72,21 @@ func (s *Store) CreateQueue(ctx context.Context, in store.NewQueue) (out store.Q
 		if sess.Status != store.SessionActive {
 			return store.Conflict("Session %s is ended: queues can only be created in an active session", sess.Name)
 		}
+		var roleKey any
+		if in.DefaultAgentRoleKey != nil {
+			// Checked inside the transaction, so the role cannot vanish
+			// between the check and the insert.
+			role, err := resolveRole(ctx, tx, "default_agent_role_key", *in.DefaultAgentRoleKey, false)
+			if err != nil {
+				return err
+			}
+			if role != nil {
+				roleKey = role.Key
+			}
+		}
 		id, now := newID("que_"), s.stamp()
-		_, err = tx.ExecContext(ctx, `INSERT INTO queues(id, session_id, name, instructions, default_agent_role_key, state, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'active', ?, ?)`, id, sess.ID, name, nullString(in.Instructions), nullString(in.DefaultAgentRoleKey), now, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO queues(id, session_id, name, instructions, default_agent_role_key, model_profile, state, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, id, sess.ID, name, nullString(in.Instructions), roleKey, profile, now, now)
 		if isUnique(err) {
 			return store.Conflict("Queue name must be unique: session %s already has a queue named %q", sess.Name, name)
 		}
@@ -183,14 +212,20 @@ func (s *Store) ListQueues(ctx context.Context, f store.QueueFilter, p store.Pag
 
 // UpdateQueue implements store.Store.
 func (s *Store) UpdateQueue(ctx context.Context, id string, u store.QueueUpdate) (out store.Queue, err error) {
-	if u.Name == nil && u.Instructions == nil {
+	if u.Name == nil && u.Instructions == nil && !u.ClearInstructions && u.DefaultAgentRoleKey == nil && u.ModelProfile == nil {
 		return out, store.Invalid("name", "No fields provided to update queue")
 	}
 	var name string
 	if u.Name != nil {
-		var ok bool
-		if name, ok = text(*u.Name); !ok {
-			return out, store.Invalid("name", "Queue name cannot be empty")
+		if name, err = validName("name", "Queue name", *u.Name, false); err != nil {
+			return out, err
+		}
+	}
+	var profile string
+	if u.ModelProfile != nil {
+		var err error
+		if profile, err = modelProfile(*u.ModelProfile); err != nil {
+			return out, err
 		}
 	}
 	err = s.write(ctx, func(tx wtx) error {
@@ -198,6 +233,29 @@ func (s *Store) UpdateQueue(ctx context.Context, id string, u store.QueueUpdate)
 			return err
 		}
 		now := s.stamp()
+		if u.DefaultAgentRoleKey != nil {
+			role, err := resolveRole(ctx, tx, "default_agent_role_key", *u.DefaultAgentRoleKey, false)
+			if err != nil {
+				return err
+			}
+			var key any
+			if role != nil {
+				key = role.Key
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE queues SET default_agent_role_key = ?, updated_at = ? WHERE id = ?`, key, now, id); err != nil {
+				return fmt.Errorf("update queue %s: %w", id, err)
+			}
+		}
+		if u.ModelProfile != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE queues SET model_profile = ?, updated_at = ? WHERE id = ?`, profile, now, id); err != nil {
+				return fmt.Errorf("update queue %s: %w", id, err)
+			}
+		}
+		if u.ClearInstructions && u.Instructions == nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE queues SET instructions = NULL, updated_at = ? WHERE id = ?`, now, id); err != nil {
+				return fmt.Errorf("update queue %s: %w", id, err)
+			}
+		}
 		if u.Name != nil {
 			_, err := tx.ExecContext(ctx, `UPDATE queues SET name = ?, updated_at = ? WHERE id = ?`, name, now, id)
 			if isUnique(err) {

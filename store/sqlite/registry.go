@@ -137,33 +137,9 @@ func (s *Store) ListTaskClasses(ctx context.Context) (out []store.TaskClass, err
 	return out, err
 }
 
-// PutTaskClass implements store.Store (create or replace).
+// PutTaskClass implements store.Store (create or replace; see saveTaskClass).
 func (s *Store) PutTaskClass(ctx context.Context, c store.TaskClass) (store.TaskClass, error) {
-	name, ok := text(c.Name)
-	if !ok {
-		return c, store.Invalid("name", "name is required")
-	}
-	if c.Timeout <= 0 || c.Timeout > MaxTimeout {
-		return c, store.Invalid("timeout", "timeout must be > 0 and at most %d seconds", MaxTimeout)
-	}
-	err := s.write(ctx, func(tx wtx) error {
-		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO task_classes(name, timeout, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(name) DO UPDATE SET timeout = excluded.timeout, description = excluded.description, updated_at = excluded.updated_at`,
-			name, c.Timeout, nullString(c.Description), now, now); err != nil {
-			return fmt.Errorf("put task class %s: %w", name, err)
-		}
-		return audit(ctx, tx, now, "api", "task_class.update", map[string]any{"name": name})
-	})
-	if err != nil {
-		return c, err
-	}
-	if err := s.loadRegistry(ctx); err != nil {
-		return c, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.classes[name], nil
+	return s.saveTaskClass(ctx, c, false)
 }
 
 // DeleteTaskClass implements store.Store; refused while a tool uses it.
@@ -174,7 +150,7 @@ func (s *Store) DeleteTaskClass(ctx context.Context, name string) error {
 			return fmt.Errorf("delete task class %s: %w", name, err)
 		}
 		if used > 0 {
-			return store.Conflict("Cannot delete task_class in use by tools")
+			return refuseIfUsed(ctx, tx, name)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM task_classes WHERE name = ?`, name)
 		if err != nil {
@@ -183,7 +159,11 @@ func (s *Store) DeleteTaskClass(ctx context.Context, name string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.NotFound("Task class not found: %s", name)
 		}
-		return audit(ctx, tx, s.stamp(), "api", "task_class.delete", map[string]any{"name": name})
+		now := s.stamp()
+		if err := writeMirrors(ctx, tx, now, "api"); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, "api", "task_class.delete", map[string]any{"name": name})
 	})
 	if err != nil {
 		return err
@@ -215,41 +195,9 @@ func (s *Store) ListTools(ctx context.Context) (out []store.Tool, err error) {
 	return out, err
 }
 
-// PutTool implements store.Store (create or replace).
+// PutTool implements store.Store (create or replace; see saveTool).
 func (s *Store) PutTool(ctx context.Context, t store.Tool) (store.Tool, error) {
-	name, ok := text(t.Name)
-	if !ok {
-		return t, store.Invalid("name", "name is required")
-	}
-	class, ok := text(t.TaskClass)
-	if !ok {
-		return t, store.Invalid("task_class", "task_class is required")
-	}
-	err := s.write(ctx, func(tx wtx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_classes WHERE name = ?`, class).Scan(&n); err != nil {
-			return fmt.Errorf("put tool %s: %w", name, err)
-		}
-		if n == 0 {
-			return store.NotFound("task_class '%s' does not exist", class)
-		}
-		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tools(name, description, task_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(name) DO UPDATE SET description = excluded.description, task_class = excluded.task_class, updated_at = excluded.updated_at`,
-			name, nullString(t.Description), class, now, now); err != nil {
-			return fmt.Errorf("put tool %s: %w", name, err)
-		}
-		return audit(ctx, tx, now, "api", "tool.update", map[string]any{"name": name})
-	})
-	if err != nil {
-		return t, err
-	}
-	if err := s.loadRegistry(ctx); err != nil {
-		return t, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.tools[name], nil
+	return s.saveTool(ctx, t, false)
 }
 
 // DeleteTool implements store.Store.
@@ -262,7 +210,11 @@ func (s *Store) DeleteTool(ctx context.Context, name string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.NotFound("Tool not found: %s", name)
 		}
-		return audit(ctx, tx, s.stamp(), "api", "tool.delete", map[string]any{"name": name})
+		now := s.stamp()
+		if err := writeMirrors(ctx, tx, now, "api"); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, "api", "tool.delete", map[string]any{"name": name})
 	})
 	if err != nil {
 		return err

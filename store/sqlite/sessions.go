@@ -37,12 +37,12 @@ func getSession(ctx context.Context, q querier, id string) (store.Session, error
 
 // CreateSession implements store.Store.
 func (s *Store) CreateSession(ctx context.Context, in store.NewSession) (store.Session, error) {
-	name, ok := text(in.Name)
-	if !ok {
-		return store.Session{}, store.Invalid("name", "Session name is required")
+	name, err := validName("name", "Session name", in.Name, true)
+	if err != nil {
+		return store.Session{}, err
 	}
 	var out store.Session
-	err := s.write(ctx, func(tx wtx) error {
+	err = s.write(ctx, func(tx wtx) error {
 		now := s.stamp()
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO projects(id, name, created_at, updated_at) VALUES (?, 'default', ?, ?)`,
 			store.DefaultProjectID, now, now); err != nil {
@@ -150,9 +150,8 @@ func (s *Store) UpdateSession(ctx context.Context, id string, u store.SessionUpd
 	}
 	var name string
 	if u.Name != nil {
-		var ok bool
-		if name, ok = text(*u.Name); !ok {
-			return out, store.Invalid("name", "Session name cannot be empty")
+		if name, err = validName("name", "Session name", *u.Name, false); err != nil {
+			return out, err
 		}
 	}
 	err = s.write(ctx, func(tx wtx) error {

@@ -14,10 +14,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/puddle/v2"
 	sqlite3 "modernc.org/sqlite"
@@ -41,6 +44,9 @@ type Options struct {
 type Seed struct {
 	TaskClasses []store.TaskClass
 	Tools       []store.Tool
+	// Config rows (from sparkq.yml) are stored once, on the first open of
+	// a database, for keys not stored yet; see seedCatalog.
+	Config []store.ConfigEntry
 }
 
 // Store is the SQLite backend.
@@ -64,6 +70,9 @@ type Store struct {
 	// pending writes wait here for a leader to run them (see write).
 	pendMu  sync.Mutex
 	pending []*writeReq
+
+	// waits holds the callers blocked in ClaimNextWait (see wait.go).
+	waits waitSet
 }
 
 var _ store.Store = (*Store)(nil)
@@ -150,6 +159,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.seedCatalog(ctx, opts.Seed); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.loadRegistry(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -191,6 +204,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close checkpoints the WAL into the main file and closes every connection.
 func (s *Store) Close() error {
+	s.waits.close() // blocked ClaimNextWait calls return at once
 	var errs []error
 	if s.writer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -278,6 +292,31 @@ func isUnique(err error) bool {
 func text(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	return s, s != ""
+}
+
+// maxNameLen bounds session and queue names (in characters).
+const maxNameLen = 200
+
+var idLike = regexp.MustCompile(`^(ses|que|tsk|prm|prj)_[0-9a-f]{12}$`)
+
+// validName checks a session or queue name: trimmed, present, printable,
+// bounded, and not shaped like an id (the CLI resolves ids before names, so
+// such a name could never be addressed). label is e.g. "Queue name".
+func validName(field, label, s string, required bool) (string, error) {
+	name, ok := text(s)
+	switch {
+	case !ok && required:
+		return "", store.Invalid(field, "%s is required", label)
+	case !ok:
+		return "", store.Invalid(field, "%s cannot be empty", label)
+	case utf8.RuneCountInString(name) > maxNameLen:
+		return "", store.Invalid(field, "%s is too long: at most %d characters", label, maxNameLen)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "", store.Invalid(field, "%s must not contain control characters (newlines, tabs)", label)
+	case idLike.MatchString(name):
+		return "", store.Invalid(field, "%s %q looks like an id: choose a name that does not", label, name)
+	}
+	return name, nil
 }
 
 func nullString(p *string) any {

@@ -554,3 +554,76 @@ func TestSeedOnlyOnce(t *testing.T) {
 		t.Fatalf("reseeded over user edits: %+v", tools)
 	}
 }
+
+// Names found by a fresh user that could not be addressed or displayed.
+func TestNameValidation(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "names")
+	for _, name := range []string{"que_669edd0dfa4b", "ses_0123456789ab", "line\nbreak", "tab\there", strings.Repeat("x", 201)} {
+		_, err := s.CreateQueue(ctx, store.NewQueue{SessionID: q.SessionID, Name: name})
+		wantKind(t, err, store.KindInvalid)
+		_, err = s.CreateSession(ctx, store.NewSession{Name: name})
+		wantKind(t, err, store.KindInvalid)
+	}
+	for _, name := range []string{"añadir ✨", strings.Repeat("y", 200), "-dash", "que_short"} {
+		if _, err := s.CreateQueue(ctx, store.NewQueue{SessionID: q.SessionID, Name: name}); err != nil {
+			t.Errorf("valid name %q refused: %v", name, err)
+		}
+	}
+}
+
+// An ended queue takes no new tasks by any route, requeue and rerun included.
+func TestEndedQueueRefusesRequeueAndRerun(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "ended")
+	task := enqueueN(t, s, q.ID, 1)[0]
+	s.Claim(ctx, task.ID, "w")
+	s.Complete(ctx, task.ID, store.Completion{Summary: "ok"})
+	if _, err := s.EndQueue(ctx, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Requeue(ctx, task.ID)
+	wantKind(t, err, store.KindConflict)
+	_, err = s.Rerun(ctx, task.ID)
+	wantKind(t, err, store.KindConflict)
+	got, _ := s.GetQueue(ctx, q.ID)
+	if got.Stats.Total != 1 || got.Stats.Queued != 0 {
+		t.Fatalf("ended queue gained work: %+v", got.Stats)
+	}
+}
+
+// A status filter on one queue must read a partial index, not scan the
+// queue: the dashboard took a second per page on a 600k-task queue.
+func TestStatusFilterUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	want := map[string]string{
+		store.TaskQueued: "tasks_queued", store.TaskRunning: "tasks_running",
+		store.TaskSucceeded: "tasks_succeeded", store.TaskFailed: "tasks_failed",
+	}
+	for status, index := range want {
+		q, args, err := listTasksQuery(store.TaskFilter{QueueID: "que_x", Status: status})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, append(args, 10, 0)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if got := strings.Join(plan, "; "); !strings.Contains(got, "INDEX "+index+" ") || strings.Contains(got, "TEMP B-TREE") {
+			t.Errorf("status %s: plan %q, want index %s without a sort", status, got, index)
+		}
+	}
+}

@@ -35,7 +35,7 @@ const (
 		stdout = COALESCE(?, stdout), stderr = COALESCE(?, stderr), error = NULL, auto_failed = 0,
 		finished_at = ?, updated_at = ? WHERE id = ? AND (status = 'running' OR (? AND status = 'failed' AND auto_failed = 1))
 		RETURNING ` + taskCols
-	qFail = `UPDATE tasks SET status = 'failed', error = ?, auto_failed = 0,
+	qFail = `UPDATE tasks SET status = 'failed', error = ?, auto_failed = 0, result = COALESCE(?, result),
 		stdout = COALESCE(?, stdout), stderr = COALESCE(?, stderr), finished_at = ?, updated_at = ?
 		WHERE id = ? AND status = 'running' RETURNING ` + taskCols
 )
@@ -210,7 +210,23 @@ func (s *Store) EnqueueBatch(ctx context.Context, in []store.NewTask) ([]store.T
 	if err != nil {
 		return nil, err
 	}
+	s.notifyQueued(out)
 	return out, nil
+}
+
+// notifyQueued wakes waiting claimers for newly queued tasks (see wait.go).
+func (s *Store) notifyQueued(tasks []store.Task) {
+	if len(tasks) == 1 {
+		s.taskQueued(tasks[0].QueueID, 1)
+		return
+	}
+	per := map[string]int{}
+	for _, t := range tasks {
+		per[t.QueueID]++
+	}
+	for q, n := range per {
+		s.taskQueued(q, n)
+	}
 }
 
 // GetTask implements store.Store.
@@ -225,26 +241,10 @@ func (s *Store) GetTask(ctx context.Context, id string) (out store.Task, err err
 // ListTasks implements store.Store, newest first.
 func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter, p store.Page) (out store.TaskPage, err error) {
 	limit, offset := pageBounds(p, 100, 1000)
-	q := `SELECT ` + taskCols + ` FROM tasks WHERE 1=1`
-	var args []any
-	if f.QueueID != "" {
-		q += ` AND queue_id = ?`
-		args = append(args, f.QueueID)
+	q, args, err := listTasksQuery(f)
+	if err != nil {
+		return out, err
 	}
-	if f.SessionID != "" {
-		q += ` AND queue_id IN (SELECT id FROM queues WHERE session_id = ?)`
-		args = append(args, f.SessionID)
-	}
-	if f.Status != "" {
-		switch f.Status {
-		case store.TaskQueued, store.TaskRunning, store.TaskSucceeded, store.TaskFailed:
-		default:
-			return out, store.Invalid("status", "Invalid status filter. Allowed values: failed, queued, running, succeeded")
-		}
-		q += ` AND status = ?`
-		args = append(args, f.Status)
-	}
-	q += ` ORDER BY seq DESC LIMIT ? OFFSET ?`
 	args = append(args, limit+1, offset)
 	err = s.read(ctx, func(c *sql.Conn) error {
 		rows, err := c.QueryContext(ctx, q, args...)
@@ -266,6 +266,46 @@ func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter, p store.Page)
 		out.Tasks, out.More = out.Tasks[:limit], true
 	}
 	return out, err
+}
+
+// statusIndex names the partial index holding one queue's tasks of a status.
+var statusIndex = map[string]string{
+	store.TaskQueued: "tasks_queued", store.TaskRunning: "tasks_running",
+	store.TaskSucceeded: "tasks_succeeded", store.TaskFailed: "tasks_failed",
+}
+
+// listTasksQuery builds ListTasks' query, newest first; the caller appends
+// LIMIT and OFFSET arguments.
+func listTasksQuery(f store.TaskFilter) (string, []any, error) {
+	from := `tasks`
+	if f.QueueID != "" {
+		// Without statistics SQLite prefers (queue_id, seq) for any status;
+		// the partial index of that status is far smaller on a big queue.
+		if idx, ok := statusIndex[f.Status]; ok {
+			from += ` INDEXED BY ` + idx
+		}
+	}
+	q := `SELECT ` + taskCols + ` FROM ` + from + ` WHERE 1=1`
+	var args []any
+	if f.QueueID != "" {
+		q += ` AND queue_id = ?`
+		args = append(args, f.QueueID)
+	}
+	if f.SessionID != "" {
+		q += ` AND queue_id IN (SELECT id FROM queues WHERE session_id = ?)`
+		args = append(args, f.SessionID)
+	}
+	if f.Status != "" {
+		switch f.Status {
+		case store.TaskQueued, store.TaskRunning, store.TaskSucceeded, store.TaskFailed:
+		default:
+			return "", nil, store.Invalid("status", "Invalid status filter. Allowed values: failed, queued, running, succeeded")
+		}
+		// The status is inlined (it was checked against the fixed set above):
+		// SQLite only uses a partial index when the query names its constant.
+		q += ` AND status = '` + f.Status + `'`
+	}
+	return q + ` ORDER BY seq DESC LIMIT ? OFFSET ?`, args, nil
 }
 
 // Peek implements store.Store.
@@ -389,7 +429,7 @@ func (s *Store) Fail(ctx context.Context, taskID string, f store.Failure) (out s
 	}
 	err = s.write(ctx, func(tx wtx) error {
 		now := s.stamp()
-		out, err = scanTask(tx.QueryRowContext(ctx, qFail, msg, nullString(f.Stdout), nullString(f.Stderr), now, now, taskID))
+		out, err = scanTask(tx.QueryRowContext(ctx, qFail, msg, nullString(f.Data), nullString(f.Stdout), nullString(f.Stderr), now, now, taskID))
 		if !errors.Is(err, sql.ErrNoRows) {
 			if err != nil {
 				return fmt.Errorf("fail task %s: %w", taskID, err)
@@ -417,10 +457,10 @@ func (s *Store) Requeue(ctx context.Context, taskID string) (out store.Task, err
 		if !finished(cur.Status) {
 			return store.Conflict("Cannot requeue task while status is %s", cur.Status)
 		}
-		if _, state, err := queueState(ctx, tx, cur.QueueID); err != nil {
+		if name, state, err := queueState(ctx, tx, cur.QueueID); err != nil {
 			return err
-		} else if state == store.QueueArchived {
-			return store.Conflict("Queue %s is archived: unarchive it first", cur.QueueName)
+		} else if err := acceptsTasks(name, state); err != nil {
+			return err
 		}
 		now := s.stamp()
 		out, err = insertTask(ctx, tx, store.NewTask{QueueID: cur.QueueID, ToolName: cur.ToolName, TaskClass: cur.TaskClass,
@@ -431,6 +471,9 @@ func (s *Store) Requeue(ctx context.Context, taskID string) (out store.Task, err
 		return audit(ctx, tx, now, "", "task.retry", map[string]any{"original_task_id": taskID, "new_task_id": out.ID,
 			"queue_id": cur.QueueID, "tool_name": cur.ToolName})
 	})
+	if err == nil {
+		s.taskQueued(out.QueueID, 1)
+	}
 	return out, err
 }
 
@@ -444,10 +487,10 @@ func (s *Store) Rerun(ctx context.Context, taskID string) (out store.Task, err e
 		if !finished(cur.Status) {
 			return store.Conflict("Cannot rerun task while status is %s", cur.Status)
 		}
-		if _, state, err := queueState(ctx, tx, cur.QueueID); err != nil {
+		if name, state, err := queueState(ctx, tx, cur.QueueID); err != nil {
 			return err
-		} else if state == store.QueueArchived {
-			return store.Conflict("Queue %s is archived: unarchive it first", cur.QueueName)
+		} else if err := acceptsTasks(name, state); err != nil {
+			return err
 		}
 		now := s.stamp()
 		out, err = scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET status = 'queued', attempts = 0, worker_id = NULL,
@@ -458,6 +501,9 @@ func (s *Store) Rerun(ctx context.Context, taskID string) (out store.Task, err e
 		}
 		return audit(ctx, tx, now, "", "task.rerun", map[string]any{"task_id": taskID, "previous_status": cur.Status, "queue_id": cur.QueueID})
 	})
+	if err == nil {
+		s.taskQueued(out.QueueID, 1)
+	}
 	return out, err
 }
 
@@ -492,6 +538,9 @@ func (s *Store) Reset(ctx context.Context, taskID, target string) (out store.Tas
 		}
 		return audit(ctx, tx, now, "", "task.reset_auto_fail", map[string]any{"task_id": taskID, "target_status": target})
 	})
+	if err == nil && out.Status == store.TaskQueued {
+		s.taskQueued(out.QueueID, 1)
+	}
 	return out, err
 }
 
@@ -568,12 +617,13 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 // SweepStale implements store.Store.
 func (s *Store) SweepStale(ctx context.Context, now time.Time) (res store.SweepResult, err error) {
 	err = s.write(ctx, func(tx wtx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, claimed_at, timeout, stale_warned_at IS NOT NULL FROM tasks INDEXED BY tasks_running WHERE status = 'running'`)
+		rows, err := tx.QueryContext(ctx, `SELECT id, claimed_at, heartbeat_at, timeout, stale_warned_at IS NOT NULL FROM tasks INDEXED BY tasks_running WHERE status = 'running'`)
 		if err != nil {
 			return fmt.Errorf("scan running tasks: %w", err)
 		}
 		type running struct {
 			id, claimed string
+			beat        sql.NullString
 			timeout     int
 			warned      bool
 		}
@@ -581,7 +631,7 @@ func (s *Store) SweepStale(ctx context.Context, now time.Time) (res store.SweepR
 		for rows.Next() {
 			var r running
 			var claimed sql.NullString
-			if err := rows.Scan(&r.id, &claimed, &r.timeout, &r.warned); err != nil {
+			if err := rows.Scan(&r.id, &claimed, &r.beat, &r.timeout, &r.warned); err != nil {
 				rows.Close()
 				return fmt.Errorf("scan running tasks: %w", err)
 			}
@@ -598,14 +648,20 @@ func (s *Store) SweepStale(ctx context.Context, now time.Time) (res store.SweepR
 			if err != nil || r.timeout <= 0 {
 				continue
 			}
+			// A worker's heartbeat restarts the clock. The later of the two
+			// counts: a reset to running re-stamps claimed_at but leaves an
+			// older heartbeat behind.
+			if beat, err := store.ParseTime(r.beat.String); r.beat.Valid && err == nil && beat.After(since.Time) {
+				since = beat
+			}
 			limit := time.Duration(r.timeout) * time.Second
 			switch age := now.Sub(since.Time); {
 			case age >= 2*limit:
-				// Guard on claimed_at so a task completed or re-claimed since
-				// the scan is never overwritten.
+				// Guard on claimed_at and heartbeat_at so a task completed,
+				// re-claimed or heartbeaten since the scan is never overwritten.
 				n, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'failed', error = ?, auto_failed = 1,
-					finished_at = ?, updated_at = ? WHERE id = ? AND status = 'running' AND claimed_at = ?`,
-					store.AutoFailError, stamp, stamp, r.id, r.claimed)
+					finished_at = ?, updated_at = ? WHERE id = ? AND status = 'running' AND claimed_at = ? AND heartbeat_at IS ?`,
+					store.AutoFailError, stamp, stamp, r.id, r.claimed, r.beat)
 				if err != nil {
 					return fmt.Errorf("auto-fail task %s: %w", r.id, err)
 				}
@@ -617,8 +673,8 @@ func (s *Store) SweepStale(ctx context.Context, now time.Time) (res store.SweepR
 					}
 				}
 			case age >= limit && !r.warned:
-				if _, err := tx.ExecContext(ctx, `UPDATE tasks SET stale_warned_at = ? WHERE id = ? AND status = 'running' AND claimed_at = ?`,
-					stamp, r.id, r.claimed); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE tasks SET stale_warned_at = ? WHERE id = ? AND status = 'running' AND claimed_at = ? AND heartbeat_at IS ?`,
+					stamp, r.id, r.claimed, r.beat); err != nil {
 					return fmt.Errorf("warn stale task %s: %w", r.id, err)
 				}
 				res.Warned++

@@ -1,0 +1,126 @@
+package sqlite
+
+// Built-in agent roles and prompts, inserted once into a new database (see
+// seedCatalog). Users may edit or delete them afterwards; they are never
+// re-seeded over those edits.
+
+type builtinRole struct{ key, label, description string }
+
+var builtinRoles = []builtinRole{
+	{"backend_architect", "Backend Architect", "You are acting as a backend architect. Design services, data flow and storage boundaries that stay simple under load, and explain the trade-offs of every structural choice you make."},
+	{"python_engineer", "Python Engineer", "You are acting as a senior Python engineer. Write idiomatic, typed, well-tested Python and prefer the standard library over new dependencies."},
+	{"llm_orchestrator", "LLM Orchestrator", "You are acting as an LLM orchestrator. Break the work into prompts and model calls with clear inputs and outputs, and say which model tier each step needs."},
+	{"prompt_engineer", "Prompt Engineer", "You are acting as a prompt engineer. Write prompts that state the goal, the constraints and the expected output format, and test them against edge cases."},
+	{"ux_researcher", "UX Researcher", "You are acting as a UX researcher. Identify who the users are, what they are trying to do and where the current flow makes them hesitate or fail."},
+	{"ui_designer", "UI Designer", "You are acting as a UI designer. Propose layouts, spacing and states (empty, loading, error) that are consistent, accessible and easy to scan."},
+	{"frontend_engineer", "Frontend Engineer", "You are acting as a frontend engineer. Build accessible, responsive interfaces with plain, maintainable code and escape every piece of user data you render."},
+	{"devops_engineer", "DevOps Engineer", "You are acting as a DevOps engineer. Make builds, deployments and services reproducible, observable and safe to roll back."},
+	{"dx_toolsmith", "DX Toolsmith", "You are acting as a developer-experience toolsmith. Remove friction from the daily workflow with small, reliable tools and clear error messages."},
+	{"qa_strategist", "QA Strategist", "You are acting as a QA strategist. Decide what must be tested at which level, name the riskiest paths first and define what done means."},
+	{"test_writer", "Test Writer", "You are acting as a test writer. Write focused, deterministic tests that fail for the right reason and document the behaviour they protect."},
+	{"bug_triage", "Bug Triage", "You are acting as a bug triager. Reproduce the problem, narrow it to the smallest cause, rate its impact and propose the next step."},
+	{"security_reviewer", "Security Reviewer", "You are acting as a security reviewer. Look for injection, broken access control, secrets in the wrong place and unsafe defaults, and rank findings by exploitability."},
+	{"performance_analyst", "Performance Analyst", "You are acting as a performance analyst. Measure before changing anything, find the real bottleneck and report numbers before and after."},
+	{"docs_engineer", "Docs Engineer", "You are acting as a documentation engineer. Write accurate, task-oriented docs with runnable examples, and remove anything that is out of date."},
+	{"migration_planner", "Migration Planner", "You are acting as a migration planner. Plan changes to data and interfaces in reversible steps, with a check and a rollback for each."},
+	{"api_designer", "API Designer", "You are acting as an API designer. Define consistent resources, status codes, errors and pagination, and keep existing clients working."},
+	{"refactor_surgeon", "Refactor Surgeon", "You are acting as a refactoring surgeon. Improve structure in small, behaviour-preserving steps, each one covered by tests."},
+	{"workflow_modeler", "Workflow Modeler", "You are acting as a workflow modeler. Describe the states, transitions and failure paths of the process precisely before anything is built."},
+	{"product_engineer", "Product Engineer", "You are acting as a product engineer. Balance user value against cost, ship the smallest useful slice and state what you left out."},
+	{"code_implementer", "Code Implementer", "You are acting as a code implementer. Implement exactly what is asked, following the codebase's existing conventions, and nothing more."},
+	{"patch_surgeon", "Patch Surgeon", "You are acting as a patch surgeon. Make the smallest correct change that fixes the problem and leave unrelated code untouched."},
+	{"spec_follower", "Spec Follower", "You are acting as a spec follower. Implement the specification literally, and list every ambiguity you had to resolve and how."},
+	{"backend_coder", "Backend Coder", "You are acting as a backend coder. Write server-side code with input validation, clear error handling and tests for each endpoint you touch."},
+	{"frontend_coder", "Frontend Coder", "You are acting as a frontend coder. Wire the interface to the API, handle loading and error states, and keep the markup accessible."},
+	{"prompt_realizer", "Prompt Realizer", "You are acting as a prompt realizer. Turn the request into concrete, working output, filling gaps with sensible defaults you state explicitly."},
+	{"test_coder", "Test Coder", "You are acting as a test coder. Add tests that cover the described behaviour, including error paths, without changing production code."},
+	{"refactor_executor", "Refactor Executor", "You are acting as a refactor executor. Carry out the planned refactoring mechanically and keep every test passing after each step."},
+	{"script_builder", "Script Builder", "You are acting as a script builder. Write small, safe command-line scripts with a usage header, strict error handling and no hidden side effects."},
+	{"config_plumber", "Config Plumber", "You are acting as a configuration plumber. Thread settings from the config file to the code that uses them, with defaults and validation."},
+	{"registry_implementer", "Registry Implementer", "You are acting as a registry implementer. Add entries to registries and lookup tables consistently, including their tests and documentation."},
+	{"api_hooker", "API Hooker", "You are acting as an API integrator. Connect the code to the named API with timeouts, retries where safe, and errors mapped to clear messages."},
+	{"ui_wiring", "UI Wiring", "You are acting as a UI wiring specialist. Connect existing components to data and events without redesigning them."},
+	{"docker_fitter", "Docker Fitter", "You are acting as a container fitter. Write small, reproducible images and compose files that run as non-root with explicit versions."},
+	{"logging_fitter", "Logging Fitter", "You are acting as a logging fitter. Add structured logs at the boundaries that matter, with useful fields and no secrets."},
+	{"error_handler", "Error Handler", "You are acting as an error-handling specialist. Make every failure path explicit, wrapped with context and reported once at the right level."},
+	{"settings_coder", "Settings Coder", "You are acting as a settings coder. Build settings screens and endpoints that validate input, show current values and save atomically."},
+	{"chaining_implementer", "Chaining Implementer", "You are acting as a chaining implementer. Connect steps so each one's output feeds the next, with a clear stop condition on failure."},
+	{"migration_scriptor", "Migration Scriptor", "You are acting as a migration script writer. Write idempotent migration scripts that can be re-run safely and report what they changed."},
+	{"glue_coder", "Glue Coder", "You are acting as a glue coder. Join existing pieces with the least new code, and keep the seams easy to test and replace."},
+}
+
+type builtinPrompt struct{ command, label, category, description, template string }
+
+var builtinPrompts = []builtinPrompt{
+	// Core Dev & Code
+	{"code-review", "Code Review", "Core Dev & Code", "Review code for bugs and clarity",
+		"Review the following code. List correctness bugs first, then risky edge cases, then readability issues. For each finding give the location, why it matters and a concrete fix."},
+	{"refactor", "Refactor", "Core Dev & Code", "Restructure code without changing behaviour",
+		"Refactor the following code to make it simpler and easier to change, without changing its behaviour. Work in small steps, keep the public interface stable and explain each step."},
+	{"fix", "Fix Bug", "Core Dev & Code", "Find and fix a bug",
+		"Find the cause of the bug described below and fix it with the smallest correct change. Explain the root cause and add a test that fails without the fix."},
+	{"debug", "Debug", "Core Dev & Code", "Investigate unexpected behaviour",
+		"Help me debug the behaviour described below. List the most likely causes in order, the observation that would confirm or rule out each one, and the next command to run."},
+	{"perf", "Performance", "Core Dev & Code", "Find and remove bottlenecks",
+		"Analyse the following code for performance problems. Identify the hot paths, estimate their cost, propose improvements and say how to measure the gain."},
+	{"robust", "Harden", "Core Dev & Code", "Make code robust against bad input and failures",
+		"Make the following code robust: validate inputs, handle every error path explicitly, add timeouts where calls can hang and keep the behaviour on the happy path unchanged."},
+	{"feature", "Implement Feature", "Core Dev & Code", "Implement a new feature end to end",
+		"Implement the feature described below. Follow the existing conventions of the codebase, include tests, and list any assumptions you had to make."},
+	// Frontend/UI
+	{"component", "UI Component", "Frontend/UI", "Build a reusable UI component",
+		"Build a reusable, accessible UI component as described below. Cover its empty, loading and error states and escape all user-provided text."},
+	{"ui-handler", "UI Handler", "Frontend/UI", "Wire an event handler to the API",
+		"Write the event handler described below: call the API, disable the control while the request runs, show errors to the user and update the view on success."},
+	{"fix-ui", "Fix UI", "Frontend/UI", "Fix a visual or interaction bug",
+		"Fix the UI problem described below. Explain what causes it, change only what is needed and check the fix at narrow and wide screen sizes."},
+	// Backend/Python
+	{"endpoint", "API Endpoint", "Backend/Python", "Add an HTTP endpoint",
+		"Add the HTTP endpoint described below with input validation, consistent error responses and status codes, and tests for success and each error case."},
+	{"storage", "Storage Layer", "Backend/Python", "Add or change persistence code",
+		"Implement the storage change described below. Keep writes transactional, add a migration if the schema changes and cover the new queries with tests."},
+	{"model", "Data Model", "Backend/Python", "Design a data model",
+		"Design the data model for the requirement below: entities, fields with types, constraints, relations and indexes, and explain how it supports the main queries."},
+	// Testing/QA
+	{"write-tests", "Write Tests", "Testing/QA", "Write tests for existing code",
+		"Write tests for the following code. Cover the main behaviour, boundary values and error paths; keep each test focused and deterministic."},
+	{"test-fail", "Fix Failing Test", "Testing/QA", "Diagnose a failing test",
+		"The test below is failing. Determine whether the test or the code is wrong, explain why, and propose the fix."},
+	{"cover", "Improve Coverage", "Testing/QA", "Find untested behaviour",
+		"Identify the behaviour in the following code that no test covers, rank it by risk and write tests for the riskiest parts first."},
+	// Documentation
+	{"docs", "Write Docs", "Documentation", "Document code or a feature",
+		"Write clear documentation for the following: what it is for, how to use it with a runnable example, its options and its limitations."},
+	{"summary", "Summarize", "Documentation", "Summarize changes or a discussion",
+		"Summarize the following in a short paragraph followed by bullet points for decisions made, open questions and next steps."},
+	{"report", "Status Report", "Documentation", "Write a status report",
+		"Write a concise status report on the work below: what is done, what is in progress, what is blocked and what comes next."},
+	// Generative
+	{"audit", "Codebase Audit", "Generative", "Audit a codebase for risks",
+		"Audit the following code for correctness, security, performance and maintainability risks. Rank the findings and suggest a fix for each."},
+	{"api-audit", "API Audit", "Generative", "Audit an HTTP API for consistency",
+		"Audit the API described below for consistent naming, status codes, error formats, pagination and backwards compatibility. List concrete fixes."},
+	{"e2e-audit", "End-to-End Audit", "Generative", "Trace a flow end to end",
+		"Trace the flow described below from user action to storage and back. Note every place where data is transformed, validated or can be lost."},
+	{"build", "Build", "Generative", "Build something from a description",
+		"Build what is described below. Start with a short plan, then produce the complete implementation, then list how to run and verify it."},
+	// Security
+	{"security", "Security Review", "Security", "Review for security issues",
+		"Review the following for security issues: injection, access control, secrets handling, unsafe defaults and dependency risks. Rank findings by severity."},
+	{"validate", "Input Validation", "Security", "Add input validation",
+		"Add strict validation for every input of the code below. Reject invalid data with clear messages and never trust client-supplied paths or identifiers."},
+	// Troubleshooting
+	{"ui-error", "UI Error", "Troubleshooting", "Diagnose a browser-side error",
+		"Diagnose the browser error below. Explain what triggers it, which code is responsible and how to fix it; include what to check in the developer console."},
+	{"backend-error", "Backend Error", "Troubleshooting", "Diagnose a server-side error",
+		"Diagnose the server error below using the stack trace and logs. Identify the root cause, the fix, and how to prevent it from recurring."},
+	{"db-fix", "Database Fix", "Troubleshooting", "Fix a database problem",
+		"Fix the database problem described below. Explain the cause, give the corrective statements and make them safe to run on live data."},
+	// Orchestration
+	{"css-fix", "CSS Fix", "Orchestration", "Fix a styling problem",
+		"Fix the styling problem described below with the smallest CSS change, without breaking other pages that share the same styles."},
+	{"clean", "Clean Up", "Orchestration", "Remove dead code and clutter",
+		"Clean up the following code: remove dead code, unused imports and stale comments, and unify naming, without changing behaviour."},
+	{"deps", "Dependencies", "Orchestration", "Review and update dependencies",
+		"Review the project's dependencies: find unused, outdated or risky ones, and propose updates or removals with the reason for each."},
+}

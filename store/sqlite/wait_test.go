@@ -1,0 +1,278 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sparkq/sparkq/store"
+)
+
+// waitFor polls cond until it holds; the deadline only stops a hung test.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type claimResult struct {
+	worker string
+	task   store.Task
+	err    error
+}
+
+// startWaiter runs ClaimNextWait on its own goroutine and returns once the
+// call is listed as a waiter (so arrival order is the call order).
+func startWaiter(t *testing.T, ctx context.Context, s *Store, queueID, worker string, out chan<- claimResult) {
+	t.Helper()
+	before := s.waits.waiting(queueID)
+	go func() {
+		task, err := s.ClaimNextWait(ctx, queueID, worker, time.Minute)
+		out <- claimResult{worker, task, err}
+	}()
+	waitFor(t, worker+" to wait", func() bool { return s.waits.waiting(queueID) == before+1 })
+}
+
+func TestClaimNextWaitExpires(t *testing.T) {
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "idle")
+	_, err := s.ClaimNextWait(context.Background(), q.ID, "w", 20*time.Millisecond)
+	wantKind(t, err, store.KindEmpty)
+	if n := s.waits.waiting(q.ID); n != 0 {
+		t.Fatalf("%d waiters left behind", n)
+	}
+	// Errors other than "empty" come back at once, waiting or not.
+	_, err = s.ClaimNextWait(context.Background(), "que_000000000000", "w", time.Hour)
+	wantKind(t, err, store.KindNotFound)
+	// A task already queued is claimed without waiting.
+	task, _ := s.Enqueue(context.Background(), store.NewTask{QueueID: q.ID, ToolName: "run-bash"})
+	got, err := s.ClaimNextWait(context.Background(), q.ID, "w", time.Hour)
+	if err != nil || got.ID != task.ID || got.Status != store.TaskRunning {
+		t.Fatalf("claim of a queued task: %+v %v", got, err)
+	}
+}
+
+// TestClaimNextWaitFIFO: waiters are served in the order they started to
+// wait, one task each, whether tasks come one by one or in a batch.
+func TestClaimNextWaitFIFO(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "fifo")
+	const workers = 8
+	results := make(chan claimResult, workers)
+
+	for i := range workers {
+		startWaiter(t, ctx, s, q.ID, fmt.Sprintf("w%d", i), results)
+	}
+	for i := range workers {
+		task, err := s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := <-results
+		if r.err != nil || r.task.ID != task.ID || r.worker != fmt.Sprintf("w%d", i) || *r.task.WorkerID != r.worker {
+			t.Fatalf("task %d went to %s (%+v, %v), want w%d", i, r.worker, r.task, r.err, i)
+		}
+	}
+
+	// 8 waiters, one batch of 8: each gets exactly one.
+	for i := range workers {
+		startWaiter(t, ctx, s, q.ID, fmt.Sprintf("b%d", i), results)
+	}
+	enqueueN(t, s, q.ID, workers)
+	got := map[string]string{}
+	for range workers {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("%s: %v", r.worker, r.err)
+		}
+		if prev, dup := got[r.task.ID]; dup {
+			t.Fatalf("task %s claimed by %s and %s", r.task.ID, prev, r.worker)
+		}
+		got[r.task.ID] = r.worker
+	}
+	if s.waits.waiting(q.ID) != 0 {
+		t.Fatalf("waiters left: %d", s.waits.waiting(q.ID))
+	}
+}
+
+// TestClaimNextWaitWakers: every write that queues a task wakes a waiter.
+func TestClaimNextWaitWakers(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: clk.Now})
+	q := mustQueue(t, s, "wake")
+	must := func(task store.Task, err error) store.Task {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return task
+	}
+	// running enqueues a task and claims it (no one waits yet).
+	running := func() store.Task {
+		task := must(s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash", Timeout: 10}))
+		must(s.Claim(ctx, task.ID, "holder"))
+		return task
+	}
+	finished := func() store.Task {
+		task := running()
+		return must(s.Complete(ctx, task.ID, store.Completion{Summary: "ok"}))
+	}
+	results := make(chan claimResult, 1)
+	for _, tc := range []struct {
+		name  string
+		setup func() (trigger func() store.Task)
+	}{
+		{"enqueue", func() func() store.Task {
+			return func() store.Task { return must(s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash"})) }
+		}},
+		{"rerun", func() func() store.Task {
+			task := finished()
+			return func() store.Task { return must(s.Rerun(ctx, task.ID)) }
+		}},
+		{"requeue", func() func() store.Task {
+			task := finished()
+			return func() store.Task { return must(s.Requeue(ctx, task.ID)) }
+		}},
+		{"release", func() func() store.Task {
+			task := running()
+			return func() store.Task { return must(s.Release(ctx, task.ID, "holder")) }
+		}},
+		{"reset", func() func() store.Task {
+			task := running()
+			clk.Add(time.Minute)
+			if r, _ := s.SweepStale(ctx, clk.Now()); r.Failed != 1 {
+				t.Fatalf("sweep: %+v", r)
+			}
+			return func() store.Task { return must(s.Reset(ctx, task.ID, store.TaskQueued)) }
+		}},
+	} {
+		trigger := tc.setup()
+		startWaiter(t, ctx, s, q.ID, tc.name, results)
+		want := trigger()
+		r := <-results
+		if r.err != nil || r.task.ID != want.ID || r.task.Status != store.TaskRunning {
+			t.Fatalf("%s: waiter got %+v %v, want %s", tc.name, r.task, r.err, want.ID)
+		}
+		must(s.Complete(ctx, r.task.ID, store.Completion{Summary: "ok"}))
+	}
+}
+
+func TestClaimNextWaitCancelAndClose(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "cancel")
+	goroutines := runtime.NumGoroutine()
+
+	cctx, cancel := context.WithCancel(ctx)
+	results := make(chan claimResult, 4)
+	startWaiter(t, cctx, s, q.ID, "gone", results)
+	cancel()
+	if r := <-results; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("cancelled wait returned %v", r.err)
+	}
+	if s.waits.waiting(q.ID) != 0 {
+		t.Fatal("cancelled waiter still listed")
+	}
+	// A task queued later is not lost to the departed waiter.
+	startWaiter(t, ctx, s, q.ID, "next", results)
+	task, _ := s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash"})
+	if r := <-results; r.err != nil || r.task.ID != task.ID {
+		t.Fatalf("next waiter: %+v %v", r.task, r.err)
+	}
+	waitFor(t, "waiter goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines })
+
+	// Closing the store ends every wait.
+	startWaiter(t, ctx, s, q.ID, "closing", results)
+	s.Close()
+	if r := <-results; r.err == nil {
+		t.Fatalf("wait survived Close: %+v", r.task)
+	}
+}
+
+// TestWaitSetPassesWakeOn: a woken waiter that leaves without claiming
+// hands its wake-up to the next one.
+func TestWaitSetPassesWakeOn(t *testing.T) {
+	var ws waitSet
+	a, _ := ws.join("q")
+	b, _ := ws.join("q")
+	ws.notify("q", 1)
+	select {
+	case <-b.wake:
+		t.Fatal("second waiter woken first")
+	default:
+	}
+	ws.leave(a) // woken, but gone
+	select {
+	case <-b.wake:
+	default:
+		t.Fatal("wake-up lost with the departed waiter")
+	}
+	// A woken waiter that rejoins goes ahead of later arrivals.
+	c, _ := ws.join("q")
+	ws.rejoin(b)
+	ws.notify("q", 1)
+	select {
+	case <-b.wake:
+	default:
+		t.Fatal("rejoined waiter lost its place")
+	}
+	ws.rejoin(b)
+	ws.leave(b)
+	ws.leave(c)
+	if ws.waiting("q") != 0 {
+		t.Fatalf("left %d", ws.waiting("q"))
+	}
+}
+
+// TestClaimNextWaitRace: many waiters and many enqueuers at once; every task
+// is claimed exactly once and no waiter is left behind.
+func TestClaimNextWaitRace(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "race")
+	const workers, perWorker = 8, 25
+	var (
+		mu      sync.Mutex
+		claimed = map[string]bool{}
+		wg      sync.WaitGroup
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perWorker {
+				task, err := s.ClaimNextWait(ctx, q.ID, fmt.Sprintf("w%d", w), time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if claimed[task.ID] {
+					t.Errorf("task %s claimed twice", task.ID)
+				}
+				claimed[task.ID] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range workers * perWorker {
+		if _, err := s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash", Payload: fmt.Sprintf(`{"n":%d}`, i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if len(claimed) != workers*perWorker || s.waits.waiting(q.ID) != 0 {
+		t.Fatalf("claimed %d, waiting %d", len(claimed), s.waits.waiting(q.ID))
+	}
+}
