@@ -69,6 +69,9 @@ func (e *notRunningError) Unwrap() []error { return []error{ErrNotRunning, e.cau
 type Client struct {
 	socket string
 	hc     *http.Client
+	// poll serves long-polls (ClaimNextWait): same transport, no client
+	// timeout; each call sets a deadline of its wait plus pollMargin.
+	poll *http.Client
 }
 
 // Dial returns a client for the daemon listening on socketPath. It does not
@@ -83,7 +86,7 @@ func Dial(socketPath string) *Client {
 		IdleConnTimeout:    30 * time.Second,
 		DisableCompression: true,
 	}
-	return &Client{socket: socketPath, hc: &http.Client{Transport: tr, Timeout: requestTimeout}}
+	return &Client{socket: socketPath, hc: &http.Client{Transport: tr, Timeout: requestTimeout}, poll: &http.Client{Transport: tr}}
 }
 
 // Close releases idle connections.
@@ -95,6 +98,10 @@ var errNoContent = errors.New("no content")
 // do sends one request. in, when not nil, is the JSON body; out, when not
 // nil, receives the JSON response.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.send(ctx, c.hc, method, path, query, in, out)
+}
+
+func (c *Client) send(ctx context.Context, hc *http.Client, method, path string, query url.Values, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -114,12 +121,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
 			return &notRunningError{cause: err}
 		}
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The daemon went away mid-request (killed, restarting): the write
+		// may or may not have been applied.
+		return fmt.Errorf("lost the connection to the daemon during %s %s (the change may or may not have been applied; check with `sparkq status`): %w", method, path, err)
 	}
 	defer resp.Body.Close()
 
@@ -412,6 +424,42 @@ func (c *Client) ClaimNext(ctx context.Context, queueID, workerID string) (store
 		workerBody(workerID), "queue "+queueID)
 }
 
+// pollMargin is how long a long-poll may take beyond its wait before the
+// client gives up on the daemon.
+const pollMargin = 30 * time.Second
+
+// ClaimNextWait is ClaimNext that, on an empty queue, waits up to wait for
+// a task to be enqueued (the daemon bounds wait to 5 minutes). It returns
+// store.ErrEmpty when the wait ends without one.
+func (c *Client) ClaimNextWait(ctx context.Context, queueID, workerID string, wait time.Duration) (store.Task, error) {
+	if wait <= 0 {
+		return c.ClaimNext(ctx, queueID, workerID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait+pollMargin)
+	defer cancel()
+	var out struct{ Task store.Task }
+	q := url.Values{"wait": {wait.String()}}
+	err := c.send(ctx, c.poll, http.MethodPost, "/api/queues/"+esc(queueID)+"/claim", q, workerBody(workerID), &out)
+	if errors.Is(err, errNoContent) {
+		return store.Task{}, store.Empty("queue %s: no queued tasks", queueID)
+	}
+	return out.Task, err
+}
+
+// Heartbeat extends a running task's stale deadline. A non-empty workerID
+// must be the one that claimed it (ErrConflict otherwise, and when the task
+// is not running).
+func (c *Client) Heartbeat(ctx context.Context, taskID, workerID string) (store.Lease, error) {
+	var out struct{ Lease store.Lease }
+	err := c.do(ctx, http.MethodPost, "/api/tasks/"+esc(taskID)+"/heartbeat", nil, workerBody(workerID), &out)
+	return out.Lease, err
+}
+
+// Release puts a running task back to queued at its old place in the queue.
+func (c *Client) Release(ctx context.Context, taskID, workerID string) (store.Task, error) {
+	return c.taskCall(ctx, http.MethodPost, "/api/tasks/"+esc(taskID)+"/release", workerBody(workerID), "task "+taskID)
+}
+
 // Claim claims a queued task by id; ErrConflict when it is not queued.
 func (c *Client) Claim(ctx context.Context, taskID, workerID string) (store.Task, error) {
 	return c.taskCall(ctx, http.MethodPost, "/api/tasks/"+esc(taskID)+"/claim",
@@ -440,6 +488,7 @@ func (c *Client) Complete(ctx context.Context, taskID string, in store.Completio
 func (c *Client) Fail(ctx context.Context, taskID string, in store.Failure) (store.Task, error) {
 	body := map[string]any{
 		"error_message": in.Message,
+		"result_data":   in.Data,
 		"stdout":        in.Stdout,
 		"stderr":        in.Stderr,
 	}
@@ -489,9 +538,23 @@ func (c *Client) ListTaskClasses(ctx context.Context) ([]store.TaskClass, error)
 	return out.TaskClasses, err
 }
 
-// Purge deletes finished tasks older than days and reports how many.
-func (c *Client) Purge(ctx context.Context, days int) (int, error) {
-	var out struct{ Deleted int }
-	err := c.do(ctx, http.MethodPost, "/api/purge", nil, map[string]int{"older_than_days": days}, &out)
-	return out.Deleted, err
+// PurgeResult is what POST /api/purge did, or with DryRun would do.
+type PurgeResult struct {
+	OlderThanDays int  `json:"older_than_days"`
+	DryRun        bool `json:"dry_run"`
+	Deleted       int  `json:"deleted"`
+	WouldDelete   int  `json:"would_delete"`
+}
+
+// Purge deletes succeeded and failed tasks that finished more than days
+// ago (0: the retention in effect on the daemon); with dryRun it only
+// counts them.
+func (c *Client) Purge(ctx context.Context, days int, dryRun bool) (PurgeResult, error) {
+	body := map[string]any{"dry_run": dryRun}
+	if days > 0 {
+		body["older_than_days"] = days
+	}
+	var out PurgeResult
+	err := c.do(ctx, http.MethodPost, "/api/purge", nil, body, &out)
+	return out, err
 }

@@ -156,8 +156,11 @@ func TestClientWorkflow(t *testing.T) {
 	if got, err := c.GetTask(ctx, again.ID); err != nil || got.Status != store.TaskQueued {
 		t.Fatalf("GetTask = %+v, %v", got, err)
 	}
-	if n, err := c.Purge(ctx, 1); err != nil || n != 0 {
-		t.Fatalf("Purge = %d, %v", n, err)
+	if res, err := c.Purge(ctx, 1, true); err != nil || res != (control.PurgeResult{OlderThanDays: 1, DryRun: true}) {
+		t.Fatalf("Purge dry run = %+v, %v", res, err)
+	}
+	if res, err := c.Purge(ctx, 0, false); err != nil || res != (control.PurgeResult{OlderThanDays: 3}) {
+		t.Fatalf("Purge = %+v, %v", res, err)
 	}
 
 	queues, err := c.ListQueues(ctx, store.QueueFilter{SessionID: sess.ID}, store.Page{})

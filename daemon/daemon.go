@@ -21,7 +21,10 @@ import (
 	"github.com/sparkq/sparkq/control"
 	"github.com/sparkq/sparkq/daemon/config"
 	"github.com/sparkq/sparkq/daemon/lockfile"
+	"github.com/sparkq/sparkq/daemon/scripts"
+	"github.com/sparkq/sparkq/daemon/token"
 	"github.com/sparkq/sparkq/httpd"
+	"github.com/sparkq/sparkq/httpd/events"
 	"github.com/sparkq/sparkq/reaper"
 	"github.com/sparkq/sparkq/store"
 	"github.com/sparkq/sparkq/store/sqlite"
@@ -32,7 +35,8 @@ type Options struct {
 	ConfigPath string           // from config.Locate; "" runs on defaults
 	Overrides  config.Overrides // flags and SPARKQ_* variables
 	Version    string
-	// Stderr also receives the log when running in the foreground.
+	// Stderr also receives the log when running in the foreground, and
+	// under systemd, where stderr is the journal.
 	Stderr io.Writer
 	// Ready is called once both listeners accept connections.
 	Ready func()
@@ -73,8 +77,12 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer lock.Release()
 
-	if !isLoopback(cfg.Server.Host) {
-		return fmt.Errorf("refusing to listen on %s: the API has no authentication yet, so SparkQ only binds loopback addresses (set server.host to 127.0.0.1 or pass --host 127.0.0.1)", cfg.Server.Host)
+	apiToken, err := loadAPIToken(cfg)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(cfg.Server.Host); ip != nil && ip.IsUnspecified() && len(cfg.Server.AllowedHosts) == 0 {
+		log.Warn("server.host is a wildcard address: requests from other machines are refused (403) until the name or address they use is listed in server.allowed_hosts", "host", cfg.Server.Host)
 	}
 
 	st, err := sqlite.Open(ctx, cfg.DBPath(), sqlite.Options{Seed: Seed(cfg)})
@@ -102,17 +110,27 @@ func Run(ctx context.Context, opts Options) error {
 		os.Remove(cfg.SocketPath())
 	}()
 
-	rp := reaper.New(st, reaperSettings(cfg), nil, log.With("component", "reaper"))
+	// Every writer gets the wrapped store, so API changes, auto-fails and
+	// purges all reach the dashboard's event stream.
+	bus := events.New(0)
+	wrapped := events.Wrap(st, bus)
+	rp := reaper.New(wrapped, reaper.Settings{}, nil, log.With("component", "reaper"))
 	d := &daemon{
 		cfg: cfg, opts: opts, log: log, level: level, store: st, reaper: rp,
 		started: time.Now(), httpAddr: tcp.Addr().String(), stop: make(chan struct{}),
 	}
+	// The reaper follows the precedence rule (reaper.Resolve) from the
+	// start, and again after every config write through the API.
+	d.applySettings(ctx)
 	api := httpd.Config{
-		Store: st, Logger: log.With("component", "httpd"), Version: opts.Version,
-		MaxBodyBytes: cfg.Server.MaxBodyBytes, AllowedHosts: cfg.Server.AllowedHosts,
-		AllowedOrigins: cfg.Server.CORSOrigins,
+		Store: settingsStore{Store: wrapped, changed: d.applySettings}, Events: bus, Logger: log.With("component", "httpd"), Version: opts.Version,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes, AllowedHosts: allowedHosts(cfg),
+		AllowedOrigins: cfg.Server.CORSOrigins, AllowCredentials: cfg.Server.CORSAllowCredentials,
+		// Both listeners share one script index and reload through d.
+		Settings: d.config, Reloader: d, Scripts: scripts.NewIndex(),
 	}
 	tcpAPI := api
+	tcpAPI.APIToken = apiToken
 	sockAPI := api
 	sockAPI.Control = d
 	servers := []*http.Server{newServer(httpd.New(tcpAPI), log), newServer(httpd.New(sockAPI), log)}
@@ -137,7 +155,8 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 
 	log.Info("sparkq started", "version", opts.Version, "pid", os.Getpid(), "http", "http://"+d.httpAddr,
-		"socket", cfg.SocketPath(), "db", cfg.DBPath(), "config", cfg.File())
+		"socket", cfg.SocketPath(), "db", cfg.DBPath(), "config", cfg.File(), "api_token", apiToken != "",
+		"service_manager", opts.ServiceManager)
 	if opts.Ready != nil {
 		opts.Ready()
 	}
@@ -154,6 +173,8 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Stopping != nil {
 		opts.Stopping()
 	}
+	// End open event streams first: Shutdown waits for them otherwise.
+	bus.Close()
 	shutCtx, shutCancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer shutCancel()
 	for _, srv := range servers {
@@ -205,7 +226,15 @@ func Seed(cfg config.Config) *sqlite.Seed {
 	for _, t := range cfg.Tools {
 		seed.Tools = append(seed.Tools, store.Tool{Name: t.Name, TaskClass: t.TaskClass, Description: optional(t.Description)})
 	}
+	seed.Config = httpd.ConfigSeed(cfg)
 	return seed
+}
+
+// config is the configuration in effect (it changes on reload).
+func (d *daemon) config() config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
 }
 
 func optional(s string) *string {
@@ -213,14 +242,6 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func reaperSettings(cfg config.Config) reaper.Settings {
-	return reaper.Settings{
-		SweepInterval: cfg.QueueRunner.AutoFailInterval,
-		PurgeInterval: cfg.Purge.Interval,
-		RetentionDays: cfg.Purge.OlderThanDays,
-	}
 }
 
 func openLog(path string) (*os.File, error) {
@@ -232,6 +253,34 @@ func openLog(path string) (*os.File, error) {
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// loadAPIToken reads server.api_token_file. Without one the API has no
+// authentication, so only loopback addresses may be bound.
+func loadAPIToken(cfg config.Config) (string, error) {
+	if cfg.Server.APITokenFile == "" {
+		if !isLoopback(cfg.Server.Host) {
+			return "", fmt.Errorf("refusing to listen on %s without authentication: set server.api_token_file "+
+				"(`sparkq setup` can create one) so TCP clients must send its token, or bind 127.0.0.1 (server.host or --host)", cfg.Server.Host)
+		}
+		return "", nil
+	}
+	tok, err := token.Load(cfg.Server.APITokenFile)
+	if err != nil {
+		return "", fmt.Errorf("server.api_token_file: %w", err)
+	}
+	return tok, nil
+}
+
+// allowedHosts are the Host header names the TCP listener answers to:
+// loopback names, server.host (unless it is a wildcard address, which no
+// client sends) and server.allowed_hosts.
+func allowedHosts(cfg config.Config) []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if ip := net.ParseIP(cfg.Server.Host); ip == nil || !ip.IsUnspecified() {
+		hosts = append(hosts, cfg.Server.Host)
+	}
+	return append(hosts, cfg.Server.AllowedHosts...)
 }
 
 func isLoopback(host string) bool {
@@ -253,9 +302,10 @@ type daemon struct {
 	started  time.Time
 	httpAddr string
 
-	stopOnce sync.Once
-	stop     chan struct{}
-	mu       sync.Mutex // guards cfg on reload
+	stopOnce   sync.Once
+	stop       chan struct{}
+	mu         sync.Mutex // guards cfg on reload
+	settingsMu sync.Mutex // serialises applySettings
 }
 
 // Status implements httpd.Controller.
@@ -284,8 +334,10 @@ func (d *daemon) Status(ctx context.Context) any {
 }
 
 // Reload implements httpd.Controller: re-read sparkq.yml and apply what
-// can change without a restart (log level, reaper schedule and retention).
-// A broken file changes nothing and reports file:line.
+// can change without a restart (log level, script_dirs, the reaper's
+// schedule and retention where no database row overrides them; the
+// handlers read the configuration per request). A broken file changes
+// nothing and reports file:line.
 func (d *daemon) Reload(ctx context.Context) error {
 	cfg, err := LoadConfig(d.opts.ConfigPath, d.opts.Overrides)
 	if err != nil {
@@ -293,10 +345,14 @@ func (d *daemon) Reload(ctx context.Context) error {
 		return &store.Error{Kind: store.KindInvalid, Field: "config", Msg: "reload failed, configuration unchanged: " + err.Error()}
 	}
 	d.mu.Lock()
+	old := d.cfg
 	d.cfg = cfg
 	d.mu.Unlock()
 	d.level.Set(cfg.LogLevel())
-	d.reaper.Update(reaperSettings(cfg))
+	d.applySettings(ctx)
+	if keys := restartOnly(old, cfg); len(keys) > 0 {
+		d.log.Warn("reloaded, but these settings only change with a restart", "keys", keys)
+	}
 	d.log.Info("configuration reloaded", "config", cfg.File())
 	return nil
 }

@@ -17,6 +17,7 @@ func (s *server) controlReload(w http.ResponseWriter, r *http.Request, _ httprou
 	if err := s.control.Reload(r.Context()); err != nil {
 		return err
 	}
+	s.scripts.Invalidate() // script_dirs may have changed
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"status": "ok", "message": "Configuration reloaded"})
 	return nil
 }

@@ -11,6 +11,9 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/sparkq/sparkq/daemon/config"
+	"github.com/sparkq/sparkq/daemon/scripts"
+	"github.com/sparkq/sparkq/httpd/events"
 	"github.com/sparkq/sparkq/store"
 )
 
@@ -46,12 +49,19 @@ type Backend interface {
 	Reset(ctx context.Context, taskID, target string) (store.Task, error)
 	UpdateTask(ctx context.Context, id string, u store.TaskUpdate) (store.Task, error)
 	DeleteTask(ctx context.Context, id string) error
+	// Workers: blocking claim, heartbeats, release (workers.go).
+	ClaimNextWait(ctx context.Context, queueID, workerID string, wait time.Duration) (store.Task, error)
+	Heartbeat(ctx context.Context, taskID, workerID string) (store.Lease, error)
+	Release(ctx context.Context, taskID, workerID string) (store.Task, error)
 
 	Purge(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	Counts(ctx context.Context) (store.Counts, error)
 	ListTaskClasses(ctx context.Context) ([]store.TaskClass, error)
 	ListTools(ctx context.Context) ([]store.Tool, error)
 	ListAudit(ctx context.Context, actionPrefix string, limit int) ([]store.AuditEntry, error)
+	FinishedPerMinute(ctx context.Context, since, until time.Time) ([]store.MinuteCount, error) // dashboard chart
+	// Agent roles, prompts, config rows, tools/classes CRUD (catalog.go).
+	catalogBackend
 }
 
 // Controller is the daemon side of the socket-only /control routes.
@@ -82,10 +92,36 @@ type Config struct {
 	// on TCP; default localhost, 127.0.0.1 and [::1]. Rejecting other names
 	// defeats DNS rebinding.
 	AllowedHosts []string
-	// AllowedOrigins are the exact origins (scheme://host[:port]) allowed to
-	// send mutating requests on TCP. Default: an allowed host on the same
-	// port the request was sent to, i.e. the dashboard itself.
+	// AllowedOrigins are the exact origins (scheme://host[:port]) of other
+	// sites' pages allowed to call the API on TCP (server.cors_origins):
+	// they get CORS headers and may send mutating requests. Pages served by
+	// this listener under an allowed host (the dashboard) always may.
 	AllowedOrigins []string
+	// AllowCredentials sends Access-Control-Allow-Credentials to
+	// AllowedOrigins (server.cors_allow_credentials).
+	AllowCredentials bool
+	// APIToken, when set, must come with every TCP request as
+	// "Authorization: Bearer <token>" (see auth.go for the public pages).
+	APIToken string
+	// Events feeds GET /api/events (the dashboard's live updates). Give the
+	// handler a store wrapped by events.Wrap on the same bus; nil disables
+	// the stream (503).
+	Events *events.Bus
+
+	// Settings returns the current sparkq.yml configuration (after flags),
+	// read per request so a reload is seen. It is the fallback under the
+	// database's config rows, and supplies script_dirs and the folder of
+	// _build/prompts. Nil means built-in defaults and no script dirs.
+	Settings func() config.Config
+	// Reloader serves POST /api/reload (the daemon's Reload, the same one
+	// /control/reload calls); nil answers 501.
+	Reloader Reloader
+	// Scripts caches the script index; give both listeners the same one so
+	// a reload through either refreshes it. Nil: a private index.
+	Scripts *scripts.Index
+	// Getenv reads SPARKQ_ENV, APP_ENV and SPARKQ_CACHE_BUSTER for
+	// /ui-cache-buster.js (default os.Getenv).
+	Getenv func(string) string
 }
 
 const (
@@ -100,16 +136,22 @@ type server struct {
 	version string
 	control Controller
 	now     func() time.Time
+	events  *events.Bus
+	catalogDeps
+	// lifetimes end long-polls when their http.Server shuts down (workers.go).
+	lifetimes lifetimes
 }
 
 // New returns the SparkQ API handler.
 func New(cfg Config) http.Handler {
 	s := &server{
-		store:   cfg.Store,
-		log:     cfg.Logger,
-		version: cfg.Version,
-		control: cfg.Control,
-		now:     cfg.Clock,
+		store:       cfg.Store,
+		log:         cfg.Logger,
+		version:     cfg.Version,
+		control:     cfg.Control,
+		now:         cfg.Clock,
+		events:      cfg.Events,
+		catalogDeps: newCatalogDeps(cfg),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -122,6 +164,9 @@ func New(cfg Config) http.Handler {
 	}
 
 	r := httprouter.New()
+	// An API answers in JSON: a wrong path is a 404 envelope, not an HTML redirect.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
 	r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errorf(http.StatusNotFound, "Not found: %s %s", req.Method, req.URL.Path))
 	})
@@ -142,9 +187,14 @@ func New(cfg Config) http.Handler {
 	if maxBody <= 0 {
 		maxBody = defaultMaxBodyBytes
 	}
-	var h http.Handler = limitBody(r, maxBody)
+	var h http.Handler = s.limitBody(r, maxBody)
 	if cfg.Control == nil {
+		// Outermost first: compress, check Host and Origin, answer CORS,
+		// then authenticate.
+		h = s.requireToken(h, cfg.APIToken)
+		h = s.cors(h, cfg.AllowedOrigins, cfg.AllowCredentials)
 		h = s.guardTCP(h, cfg.AllowedHosts, cfg.AllowedOrigins)
+		h = gzipResponses(h)
 	}
 	return h
 }
@@ -170,6 +220,12 @@ func (s *server) routes(r *httprouter.Router) {
 	handle(http.MethodGet, "/health", s.health)
 	handle(http.MethodGet, "/api/version", s.apiVersion)
 	handle(http.MethodGet, "/stats", s.stats)
+	handle(http.MethodGet, "/openapi.json", s.openAPI)
+	handle(http.MethodGet, "/docs", s.docsPage)
+	handle(http.MethodGet, "/docs/*file", s.docsAsset)
+	handle(http.MethodGet, "/redoc", s.redoc)
+	handle(http.MethodGet, "/api/events", s.streamEvents)
+	handle(http.MethodGet, "/api/stats/throughput", s.throughput)
 
 	handle(http.MethodGet, "/api/sessions", s.listSessions)
 	handle(http.MethodPost, "/api/sessions", s.createSession)
@@ -204,11 +260,14 @@ func (s *server) routes(r *httprouter.Router) {
 	handle(http.MethodPost, "/api/tasks/:id/requeue", s.requeueTask)
 	handle(http.MethodPost, "/api/tasks/:id/retry", s.requeueTask)
 	handle(http.MethodPost, "/api/tasks/:id/rerun", s.rerunTask)
+	handle(http.MethodPost, "/api/tasks/:id/heartbeat", s.heartbeatTask)
+	handle(http.MethodPost, "/api/tasks/:id/release", s.releaseTask)
 
 	handle(http.MethodGet, "/api/tools", s.listTools)
 	handle(http.MethodGet, "/api/task-classes", s.listTaskClasses)
 	handle(http.MethodGet, "/api/audit", s.listAudit)
 	handle(http.MethodPost, "/api/purge", s.purge)
+	s.catalogRoutes(r) // roles, prompts, config, tools/classes CRUD, quick-add helpers, scripts (catalog.go)
 
 	if s.control != nil {
 		handle(http.MethodGet, "/control/status", s.controlStatus)

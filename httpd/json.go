@@ -9,28 +9,55 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/sparkq/sparkq/store"
 )
 
+// jsonBuffers hold encoded responses between requests; writeJSON is on
+// every request's path.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps one huge list from pinning its buffer forever.
+const maxPooledBuffer = 1 << 20
+
+var jsonContentType = []string{"application/json"}
+
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		// Encode before writing so a failure can still become a 500.
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	// Encode before writing so a failure can still become a 500. The
+	// encoder ends the body with a newline, as curl users like.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		s.log.ErrorContext(r.Context(), "encode response", "method", r.Method, "path", r.URL.Path, "err", err)
 		status = http.StatusInternalServerError
-		body = []byte(`{"error":"Error: Internal server error","status":500}`)
+		buf.Reset()
+		buf.WriteString(`{"error":"Error: Internal server error","status":500}` + "\n")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	h := w.Header()
+	h["Content-Type"] = jsonContentType // already canonical: skips Set's work
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // limitBody caps request bodies; reading past the cap fails with
-// *http.MaxBytesError, which statusOf maps to 413.
-func limitBody(next http.Handler, limit int64) http.Handler {
+// *http.MaxBytesError, which statusOf maps to 413. A declared length over
+// the cap is refused before the route runs, so routes that ignore their
+// body answer 413 too (a chunked body is caught as it is read).
+func (s *server) limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close") // do not wait for the body
+			s.writeError(w, r, &http.MaxBytesError{Limit: limit})
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
@@ -46,7 +73,7 @@ type object struct {
 // readObject decodes the request body as a JSON object. An empty body is an
 // empty object when optional is true and an error otherwise.
 func readObject(r *http.Request, optional bool) (object, error) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
@@ -63,20 +90,32 @@ func readObject(r *http.Request, optional bool) (object, error) {
 	return parseObject(body, "", "request body")
 }
 
+// readBody reads the whole body, in one allocation when its length is
+// declared (limitBody has already bounded it).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 {
+		return io.ReadAll(r.Body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1)) // +1: room to see EOF
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
+}
+
 func parseObject(raw []byte, prefix, what string) (object, error) {
-	if !json.Valid(raw) {
-		var v any
-		err := json.Unmarshal(raw, &v)
+	// Unmarshal validates the whole text before decoding, so an object
+	// needs no separate json.Valid pass.
+	if jsonKind(raw) == '{' {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return object{}, errorf(http.StatusBadRequest, "Invalid JSON body: %v", err)
+		}
+		return object{fields: fields, prefix: prefix}, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
 		return object{}, errorf(http.StatusBadRequest, "Invalid JSON body: %v", err)
 	}
-	if jsonKind(raw) != '{' {
-		return object{}, store.Invalid(strings.TrimSuffix(prefix, "."), "%s must be a JSON object", what)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return object{}, errorf(http.StatusBadRequest, "Invalid JSON body: %v", err)
-	}
-	return object{fields: fields, prefix: prefix}, nil
+	return object{}, store.Invalid(strings.TrimSuffix(prefix, "."), "%s must be a JSON object", what)
 }
 
 // jsonKind returns the first byte of a valid JSON value: '{', '[', '"', 't',
@@ -119,11 +158,23 @@ func (o object) str(key string) (*string, error) {
 	if jsonKind(raw) != '"' {
 		return nil, store.Invalid(o.name(key), "%s must be a string", o.name(key))
 	}
-	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
+	v, err := jsonString(raw)
+	if err != nil {
 		return nil, store.Invalid(o.name(key), "%s must be a string", o.name(key))
 	}
 	return &v, nil
+}
+
+// jsonString decodes a JSON string token. Most have no escapes and are
+// valid UTF-8, so they need no decoder (this runs for every field of every
+// request and every task shown).
+func jsonString(raw []byte) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : n-1]), nil
+	}
+	var v string
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }
 
 // requiredStr reads a string that must be present and not blank.

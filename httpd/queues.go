@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -37,7 +38,7 @@ func (s *server) createQueue(w http.ResponseWriter, r *http.Request, _ httproute
 	if err != nil {
 		return err
 	}
-	if err := body.only("session_id", "name", "instructions", "default_agent_role_key"); err != nil {
+	if err := body.only("session_id", "name", "instructions", "default_agent_role_key", "model_profile"); err != nil {
 		return err
 	}
 	var in store.NewQueue
@@ -59,8 +60,12 @@ func (s *server) createQueue(w http.ResponseWriter, r *http.Request, _ httproute
 		if key == "" {
 			in.DefaultAgentRoleKey = nil // blank means "no role", as before
 		} else {
-			in.DefaultAgentRoleKey = &key
+			in.DefaultAgentRoleKey = &key // must name an active role (store)
 		}
+	}
+	// model_profile: present (null or "" meaning "auto") or absent (none).
+	if in.ModelProfile, err = body.optionalText("model_profile"); err != nil {
+		return err
 	}
 	q, err := s.store.CreateQueue(r.Context(), in)
 	if err != nil {
@@ -86,9 +91,12 @@ func (s *server) updateQueue(w http.ResponseWriter, r *http.Request, ps httprout
 	if err != nil {
 		return err
 	}
-	if err := body.only("name", "instructions"); err != nil {
+	if err := body.only("name", "instructions", "default_agent_role_key", "model_profile"); err != nil {
 		return err
 	}
+	// name: null means absent. The other keys count when present:
+	// instructions null clears them (GAP 63), default_agent_role_key null
+	// or blank clears the role, model_profile null or "" means "auto".
 	var u store.QueueUpdate
 	if u.Name, err = body.str("name"); err != nil {
 		return err
@@ -96,7 +104,18 @@ func (s *server) updateQueue(w http.ResponseWriter, r *http.Request, ps httprout
 	if u.Instructions, err = body.str("instructions"); err != nil {
 		return err
 	}
-	if u.Name == nil && u.Instructions == nil {
+	u.ClearInstructions = body.has("instructions") && u.Instructions == nil
+	if u.DefaultAgentRoleKey, err = body.optionalText("default_agent_role_key"); err != nil {
+		return err
+	}
+	if u.DefaultAgentRoleKey != nil {
+		key := strings.TrimSpace(*u.DefaultAgentRoleKey)
+		u.DefaultAgentRoleKey = &key
+	}
+	if u.ModelProfile, err = body.optionalText("model_profile"); err != nil {
+		return err
+	}
+	if u.Name == nil && u.Instructions == nil && !u.ClearInstructions && u.DefaultAgentRoleKey == nil && u.ModelProfile == nil {
 		return store.Invalid("", "No fields provided to update queue")
 	}
 	if u.Name != nil {
@@ -136,12 +155,16 @@ func (s *server) deleteQueue(w http.ResponseWriter, r *http.Request, ps httprout
 }
 
 // claimNext claims the queue's oldest queued task; 204 when there is none.
+// With ?wait=30s it waits up to that long for one (workers.go).
 func (s *server) claimNext(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	worker, err := workerID(r)
 	if err != nil {
 		return err
 	}
-	t, err := s.store.ClaimNext(r.Context(), ps.ByName("id"), worker)
+	t, err := s.claimNextWait(r, ps.ByName("id"), worker)
+	if errors.Is(err, errClientGone) {
+		return nil // nobody to answer; a task claimed meanwhile was released
+	}
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestQueues(t *testing.T) {
 		{"list bad state", "GET", "/api/queues?state=idle", nil, 400, "state must be one of: active, ended, archived"},
 		{"update nothing", "PUT", "/api/queues/" + qid, map[string]any{}, 400, "No fields provided to update queue"},
 		{"update blank name", "PUT", "/api/queues/" + qid, map[string]any{"name": ""}, 400, "name cannot be empty"},
-		{"update unknown key", "PUT", "/api/queues/" + qid, map[string]any{"model_profile": "auto"}, 400, "unknown field: model_profile"},
+		{"update unknown key", "PUT", "/api/queues/" + qid, map[string]any{"colour": "red"}, 400, "unknown field: colour"},
 		{"update unknown", "PUT", "/api/queues/que_000000000000", map[string]any{"name": "x"}, 404, "Queue not found: que_000000000000"},
 		{"end unknown", "PUT", "/api/queues/que_000000000000/end", nil, 404, "Queue not found: que_000000000000"},
 		{"archive unknown", "PUT", "/api/queues/que_000000000000/archive", nil, 404, "Queue not found: que_000000000000"},

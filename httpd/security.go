@@ -30,10 +30,11 @@ func (s *server) guardTCP(next http.Handler, hosts, origins []string) http.Handl
 	}
 
 	originOK := func(origin, reqPort string) bool {
-		if len(allowedOrigins) > 0 {
-			return allowedOrigins[normalizeOrigin(origin)]
+		if allowedOrigins[normalizeOrigin(origin)] {
+			return true
 		}
-		// Default: the page was served by this listener under an allowed name.
+		// Otherwise only pages this listener served under an allowed name
+		// (the dashboard), also when other origins are configured for CORS.
 		u, err := url.Parse(origin)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return false

@@ -70,7 +70,10 @@ func TestConfiguredHostsAndOrigins(t *testing.T) {
 		{"configured host", "GET", "sparkq.lan:8080", "", 200},
 		{"default host no longer allowed", "GET", "localhost", "", 403},
 		{"configured origin", "POST", "sparkq.lan", "https://dash.sparkq.lan", 200},
-		{"same-origin not implied when origins are listed", "POST", "sparkq.lan", "http://sparkq.lan", 403},
+		// Listing CORS origins must not lock the dashboard itself out.
+		{"same-origin still allowed when origins are listed", "POST", "sparkq.lan", "http://sparkq.lan", 200},
+		{"same name, other port", "POST", "sparkq.lan", "http://sparkq.lan:8080", 403},
+		{"unlisted origin", "POST", "sparkq.lan", "https://evil.example", 403},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,19 +1,20 @@
 package httpd
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/sparkq/sparkq/reaper"
 	"github.com/sparkq/sparkq/store"
 )
 
 const (
 	defaultPurgeDays = 3
 	maxPurgeDays     = 36500
-	purgeBatch       = 10000
 	defaultAuditRows = 50
 	maxAuditRows     = 200
 )
@@ -21,23 +22,6 @@ const (
 func (s *server) redirectUI(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
 	w.Header().Set("Location", "/ui/")
 	w.WriteHeader(http.StatusTemporaryRedirect)
-	return nil
-}
-
-// uiPlaceholder stands in for the dashboard until its assets are built.
-const uiPlaceholder = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SparkQ</title></head>
-<body><h1>SparkQ</h1><p>The dashboard is not built yet. The API is available under <code>/api/</code>.</p></body>
-</html>
-`
-
-func (s *server) serveUI(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
-	if ps.ByName("file") != "/" && ps.ByName("file") != "/index.html" {
-		return errorf(http.StatusNotFound, "Not found: %s %s", r.Method, r.URL.Path)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	fmt.Fprint(w, uiPlaceholder)
 	return nil
 }
 
@@ -98,40 +82,71 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, _ httprouter.
 	return nil
 }
 
-// purge deletes finished tasks older than older_than_days, in batches so
-// one request never holds the database for a huge delete.
+// purgePreviewer counts what a purge would delete (store.Store has it;
+// Backend leaves it out so other backends need not).
+type purgePreviewer interface {
+	CountPurgeable(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// purge deletes finished tasks older than older_than_days, in the reaper's
+// bounded batches so one request never holds the database for a huge
+// delete. With "dry_run": true it only counts them ("would_delete").
+// Without older_than_days the retention in effect applies (the purge/config
+// row, else sparkq.yml, else 3: reaper.Resolve, as the periodic purge;
+// GAP 45).
 func (s *server) purge(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	body, err := readObject(r, true)
 	if err != nil {
 		return err
 	}
-	if err := body.only("older_than_days"); err != nil {
+	if err := body.only("older_than_days", "dry_run"); err != nil {
 		return err
 	}
-	days := defaultPurgeDays
 	v, err := body.int("older_than_days", 1, maxPurgeDays)
 	if err != nil {
 		return err
 	}
+	dryRun, err := body.boolean("dry_run", false)
+	if err != nil {
+		return err
+	}
+	rs, err := s.runtimeSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	days := rs.RetentionDays
 	if v != nil {
 		days = *v
 	}
 	cutoff := s.now().Add(-time.Duration(days) * 24 * time.Hour)
-	total := 0
-	for {
-		n, err := s.store.Purge(r.Context(), cutoff, purgeBatch)
+	if dryRun != nil && *dryRun {
+		pp, ok := s.store.(purgePreviewer)
+		if !ok {
+			return errorf(http.StatusNotImplemented, "Purge dry runs are not available on this server")
+		}
+		n, err := pp.CountPurgeable(r.Context(), cutoff)
 		if err != nil {
-			return fmt.Errorf("purge tasks finished before %s: %w", cutoff.Format(time.RFC3339), err)
+			return err
 		}
-		total += n
-		if n < purgeBatch {
-			break
-		}
+		s.writeJSON(w, r, http.StatusOK, map[string]any{
+			"status":          "ok",
+			"message":         fmt.Sprintf("Would purge %d old tasks", n),
+			"would_delete":    n,
+			"older_than_days": days,
+			"dry_run":         true,
+		})
+		return nil
+	}
+	total, err := reaper.PurgeBefore(r.Context(), s.store, cutoff, rs.PurgeBatch)
+	if err != nil {
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{
-		"status":  "ok",
-		"message": fmt.Sprintf("Purged %d old tasks", total),
-		"deleted": total,
+		"status":          "ok",
+		"message":         fmt.Sprintf("Purged %d old tasks", total),
+		"deleted":         total,
+		"older_than_days": days,
+		"dry_run":         false,
 	})
 	return nil
 }

@@ -46,7 +46,7 @@ func TestUIRoutes(t *testing.T) {
 	}
 	r := e.do("GET", "/ui/", nil)
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(string(r.raw), "not built") {
+		!strings.Contains(string(r.raw), "/ui/js/app.js") {
 		t.Errorf("GET /ui/: %d %q %s", r.status, r.header.Get("Content-Type"), r.raw)
 	}
 	wantError(t, e.do("GET", "/ui/app.js", nil), http.StatusNotFound, "Not found: GET /ui/app.js")

@@ -3,6 +3,7 @@ package httpd
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -80,6 +81,9 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request, _ httprouter
 	if err != nil {
 		return err
 	}
+	if err := s.applyRole(r.Context(), &in); err != nil {
+		return err
+	}
 	t, err := s.store.Enqueue(r.Context(), in)
 	if err != nil {
 		return err
@@ -91,8 +95,11 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request, _ httprouter
 // postTaskPath serves POST /api/tasks/:id, which only exists as the batch
 // route; see routes.
 func (s *server) postTaskPath(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
-	if ps.ByName("id") == "batch" {
+	switch ps.ByName("id") {
+	case "batch":
 		return s.createTasks(w, r, ps)
+	case "quick-add":
+		return s.quickAdd(w, r, ps)
 	}
 	w.Header().Set("Allow", "DELETE, GET, OPTIONS, PUT")
 	return errorf(http.StatusMethodNotAllowed, "Method not allowed: %s %s", r.Method, r.URL.Path)
@@ -130,6 +137,13 @@ func (s *server) createTasks(w http.ResponseWriter, r *http.Request, _ httproute
 			return err
 		}
 		if in[i], err = parseNewTask(o); err != nil {
+			return err
+		}
+		if err := s.applyRole(r.Context(), &in[i]); err != nil {
+			var e *store.Error
+			if errors.As(err, &e) {
+				return &store.Error{Kind: e.Kind, Field: name + "." + e.Field, Msg: name + ": " + e.Msg}
+			}
 			return err
 		}
 	}
@@ -193,13 +207,16 @@ func parseNewTask(o object) (store.NewTask, error) {
 		return in, err
 	}
 	if raw := o.fields["payload"]; !isNull(raw) {
-		if jsonKind(raw) != '{' {
+		// Tasks are read back with payload as a string, so accept that form
+		// too: a task read from the API can be posted again as it is.
+		p, err := updatedPayload(raw)
+		if err != nil {
 			return in, store.Invalid(o.name("payload"), "%s must be a JSON object", o.name("payload"))
 		}
 		if promptPath != nil || metadata != nil || prompt != nil {
 			return in, store.Invalid(o.name("payload"), "%s cannot be combined with prompt_path, metadata or prompt", o.name("payload"))
 		}
-		in.Payload = string(bytes.TrimSpace(raw))
+		in.Payload = p
 		return in, nil
 	}
 	built, err := json.Marshal(struct {
@@ -352,15 +369,8 @@ func (s *server) completeTask(w http.ResponseWriter, r *http.Request, ps httprou
 	if c.Summary, err = body.requiredStr("result_summary"); err != nil {
 		return err
 	}
-	// result_data may be any JSON value; non-strings are kept as JSON text.
-	if raw := body.fields["result_data"]; !isNull(raw) {
-		data := string(compact(raw))
-		if jsonKind(raw) == '"' {
-			if err := json.Unmarshal(raw, &data); err != nil {
-				return store.Invalid("result_data", "result_data must be valid JSON")
-			}
-		}
-		c.Data = &data
+	if c.Data, err = resultData(body); err != nil {
+		return err
 	}
 	if c.Stdout, err = body.str("stdout"); err != nil {
 		return err
@@ -376,16 +386,35 @@ func (s *server) completeTask(w http.ResponseWriter, r *http.Request, ps httprou
 	return nil
 }
 
+// resultData reads the optional result_data: any JSON value; non-strings are
+// kept as JSON text.
+func resultData(body object) (*string, error) {
+	raw := body.fields["result_data"]
+	if isNull(raw) {
+		return nil, nil
+	}
+	data := string(compact(raw))
+	if jsonKind(raw) == '"' {
+		if err := json.Unmarshal(raw, &data); err != nil {
+			return nil, store.Invalid("result_data", "result_data must be valid JSON")
+		}
+	}
+	return &data, nil
+}
+
 func (s *server) failTask(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	body, err := readObject(r, false)
 	if err != nil {
 		return err
 	}
-	if err := body.only("error_message", "error_type", "stdout", "stderr"); err != nil {
+	if err := body.only("error_message", "error_type", "result_data", "stdout", "stderr"); err != nil {
 		return err
 	}
 	var f store.Failure
 	if f.Message, err = body.requiredStr("error_message"); err != nil {
+		return err
+	}
+	if f.Data, err = resultData(body); err != nil {
 		return err
 	}
 	typ, err := body.str("error_type")

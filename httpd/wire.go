@@ -1,7 +1,9 @@
 package httpd
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/sparkq/sparkq/store"
@@ -12,18 +14,18 @@ import (
 type taskOut struct {
 	store.Task
 	// AgentRoleKey shadows the embedded field: it falls back to the payload's.
-	AgentRoleKey         *string                    `json:"agent_role_key"`
-	PayloadData          map[string]json.RawMessage `json:"payload_data"`
-	Metadata             json.RawMessage            `json:"metadata"`
-	ErrorMessage         *string                    `json:"error_message"`
-	CompletedAt          *store.Time                `json:"completed_at"`
-	FailedAt             *store.Time                `json:"failed_at"`
-	FriendlyID           string                     `json:"friendly_id"`
-	PromptPreview        *string                    `json:"prompt_preview"`
-	Prompt               *string                    `json:"prompt"`
-	RawPrompt            *string                    `json:"raw_prompt"`
-	AgentRoleLabel       *string                    `json:"agent_role_label"`
-	AgentRoleDescription *string                    `json:"agent_role_description"`
+	AgentRoleKey         *string         `json:"agent_role_key"`
+	PayloadData          json.RawMessage `json:"payload_data"`
+	Metadata             json.RawMessage `json:"metadata"`
+	ErrorMessage         *string         `json:"error_message"`
+	CompletedAt          *store.Time     `json:"completed_at"`
+	FailedAt             *store.Time     `json:"failed_at"`
+	FriendlyID           string          `json:"friendly_id"`
+	PromptPreview        *string         `json:"prompt_preview"`
+	Prompt               *string         `json:"prompt"`
+	RawPrompt            *string         `json:"raw_prompt"`
+	AgentRoleLabel       *string         `json:"agent_role_label"`
+	AgentRoleDescription *string         `json:"agent_role_description"`
 }
 
 // claimedTaskOut is what claim endpoints return: workers read the prompt
@@ -96,37 +98,79 @@ func newTaskOuts(ts []store.Task) []taskOut {
 	return out
 }
 
+// payloadDataKeys are the keys payload_data always has (null when absent).
+var payloadDataKeys = append(slices.Clone(payloadStringKeys), "args", "metadata")
+
 // payloadData is the payload with every well-known key present; nil when the
-// payload is empty or a well-known key has an unexpected type, as before.
-func payloadData(payload map[string]json.RawMessage) map[string]json.RawMessage {
+// payload is empty or a well-known key has an unexpected type, as before. It
+// is encoded here, keys sorted as for a map: going through a map and the
+// encoder's reflection cost two allocations per key of every task shown.
+func payloadData(payload map[string]json.RawMessage) json.RawMessage {
 	if len(payload) == 0 {
 		return nil
 	}
-	out := make(map[string]json.RawMessage, len(payload)+len(payloadStringKeys)+2)
-	null := json.RawMessage("null")
 	for _, k := range payloadStringKeys {
-		out[k] = null
-	}
-	out["args"] = null
-	out["metadata"] = null
-	for k, v := range payload {
-		out[k] = v
-	}
-	for _, k := range payloadStringKeys {
-		if v := out[k]; !isNull(v) && jsonKind(v) != '"' {
+		if v := payload[k]; !isNull(v) && jsonKind(v) != '"' {
 			return nil
 		}
 	}
-	if v := out["metadata"]; !isNull(v) && jsonKind(v) != '{' {
+	if v := payload["metadata"]; !isNull(v) && jsonKind(v) != '{' {
 		return nil
 	}
-	if v := out["args"]; !isNull(v) {
+	if v := payload["args"]; !isNull(v) {
 		var args []string
 		if err := json.Unmarshal(v, &args); err != nil {
 			return nil
 		}
 	}
-	return out
+	keys := make([]string, 0, len(payload)+len(payloadDataKeys))
+	keys = append(keys, payloadDataKeys...)
+	for k := range payload {
+		if !slices.Contains(payloadDataKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var buf bytes.Buffer
+	buf.Grow(256)
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if plainKey(k) {
+			buf.WriteByte('"')
+			buf.WriteString(k)
+			buf.WriteByte('"')
+		} else {
+			name, err := json.Marshal(k)
+			if err != nil {
+				return nil
+			}
+			buf.Write(name)
+		}
+		buf.WriteByte(':')
+		if v, ok := payload[k]; ok {
+			if err := json.Compact(&buf, v); err != nil {
+				return nil
+			}
+		} else {
+			buf.WriteString("null")
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// plainKey reports whether k needs no escaping inside JSON quotes.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func payloadString(payload map[string]json.RawMessage, key string) *string {
@@ -134,8 +178,8 @@ func payloadString(payload map[string]json.RawMessage, key string) *string {
 	if !ok || jsonKind(raw) != '"' {
 		return nil
 	}
-	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
+	v, err := jsonString(raw)
+	if err != nil {
 		return nil
 	}
 	return &v
@@ -164,8 +208,9 @@ type statsOut struct {
 
 func newQueueOut(q store.Queue) queueOut {
 	return queueOut{
-		Queue:  q,
-		Status: q.Status(),
+		Queue:       q,
+		LLMSessions: q.LLMSessions,
+		Status:      q.Status(),
 		Stats: statsOut{
 			QueueStats: q.Stats,
 			Progress:   strconv.Itoa(q.Stats.Succeeded) + "/" + strconv.Itoa(q.Stats.Total),

@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/peterbourgon/ff/v3"
 
 	"github.com/sparkq/sparkq/daemon"
 	"github.com/sparkq/sparkq/daemon/config"
+	"github.com/sparkq/sparkq/daemon/sdnotify"
 	"github.com/sparkq/sparkq/store/sqlite"
 )
 
@@ -32,6 +34,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "service" {
+		return runService(args[1:], os.Getenv, stdout, stderr)
+	}
 	cmd := "run"
 	if len(args) > 0 && (args[0] == "run" || args[0] == "init") {
 		cmd, args = args[0], args[1:]
@@ -46,14 +51,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		socket   = fs.String("socket", "", "control socket, overrides control.socket (env SPARKQ_SOCKET)")
 		showVer  = fs.Bool("version", false, "print the version and exit")
 		quietLog = fs.Bool("quiet", false, "log only to the log file, not to stderr")
+		manager  = fs.String("service-manager", "", "supervisor shown by `sparkq status` (the launchd plist sets it; systemd is detected)")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: sparkqd [run|init] [flags]\n\n  run   serve the API and control socket (default)\n  init  create or upgrade the database, then exit\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: sparkqd [run|init] [flags]\n       sparkqd service install|uninstall|start|stop|restart|status [--user|--system]\n\n  run      serve the API and control socket (default)\n  init     create or upgrade the database, then exit\n  service  run at login or boot under systemd or launchd\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SPARKQ")); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
+		}
+		// The flag package reports bad flags itself, but not bad SPARKQ_*
+		// variables, which ff returns silently.
+		if strings.Contains(err.Error(), "environment variable") {
+			fmt.Fprintf(stderr, "sparkqd: %v\n", err)
 		}
 		return 2
 	}
@@ -78,7 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "init":
 		err = initDB(ctx, path, o, stdout)
 	default:
-		opts := daemon.Options{ConfigPath: path, Overrides: o, Version: version}
+		// Under systemd stderr is the journal, so the log goes there too.
+		notify := sdnotify.FromEnv(os.Getenv)
+		if *manager == "" && notify.Enabled() {
+			*manager = "systemd"
+		}
+		opts := daemon.Options{ConfigPath: path, Overrides: o, Version: version, ServiceManager: *manager,
+			Ready:    func() { tell(notify, sdnotify.Ready, stderr) },
+			Stopping: func() { tell(notify, sdnotify.Stopping, stderr) },
+		}
 		if !*quietLog {
 			opts.Stderr = stderr
 		}
@@ -89,6 +108,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// tell passes a state change to systemd. A lost message is worth a warning,
+// not a failed daemon: systemd then reports the start as timed out.
+func tell(n sdnotify.Notifier, state string, stderr io.Writer) {
+	if err := n.Notify(state); err != nil {
+		fmt.Fprintln(stderr, "warning:", err)
+	}
 }
 
 func initDB(ctx context.Context, path string, o config.Overrides, stdout io.Writer) error {
