@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
@@ -47,6 +48,10 @@ type app struct {
 	helpFor *ffcli.Command
 	// cur is the leaf command being executed.
 	cur *ffcli.Command
+	// literal counts the arguments after "--": the flag package consumes
+	// the "--" itself, so Exec must know which trailing arguments are not
+	// flags (`sparkq session create -- -x`).
+	literal int
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
@@ -57,7 +62,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 		a.sessionCommands(),
 		a.queueCommands(),
 		a.taskCommands(),
-		[]*ffcli.Command{a.helpCommand()},
+		a.workerCommands(),
+		a.catalogCommands(),
+		[]*ffcli.Command{a.helpCommand(), a.serviceCommand()},
 	)
 	a.root.LongHelp = rootHelp
 	return a
@@ -65,6 +72,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 
 // run executes one command line and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
+	if cfg, rest, ok := serviceArgs(args); ok {
+		return a.execService(cfg, rest)
+	}
+	for i, arg := range args {
+		if arg == "--" {
+			a.literal = len(args) - i - 1
+			break
+		}
+	}
 	if err := a.root.Parse(args); err != nil {
 		// Flags before the first argument failed to parse; the flag
 		// package has called usageFunc for the command concerned.
@@ -112,23 +128,39 @@ func (a *app) leaf(parent string, s cmdSpec) *ffcli.Command {
 	c.Exec = func(ctx context.Context, rest []string) error {
 		// The flag package stops at the first positional argument; accept
 		// flags after it too (`sparkq task ID --json`).
-		pos, err := parseInterspersed(fs, rest)
+		lit := min(a.literal, len(rest))
+		pos, err := parseInterspersed(fs, rest[:len(rest)-lit])
 		if err != nil {
 			return a.flagError(c, err)
 		}
+		pos = append(pos, rest[len(rest)-lit:]...)
 		switch {
 		case len(pos) < s.minArgs:
 			return usageErr(c, "missing %s", missingArg(s.args, len(pos)))
 		case s.maxArgs >= 0 && len(pos) > s.maxArgs:
 			return usageErr(c, "unexpected argument %q", pos[s.maxArgs])
 		}
+		for i, p := range pos {
+			if strings.TrimSpace(p) == "" {
+				return usageErr(c, "%s is required (the argument is empty)", argLabel(path, argName(s.args, i)))
+			}
+		}
 		a.cur = c
 		if s.signals {
 			var stop context.CancelFunc
 			ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
+		} else {
+			// A frozen daemon must not hang a one-shot command forever.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+			defer cancel()
 		}
-		return s.exec(ctx, pos)
+		err = s.exec(ctx, pos)
+		if errors.Is(err, context.DeadlineExceeded) && !s.signals {
+			return failf("check `sparkq status` and the daemon log", "the daemon did not answer within %s", requestTimeout)
+		}
+		return err
 	}
 	return c
 }
@@ -206,6 +238,31 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// requestTimeout bounds one-shot commands (not start/stop/worker, which wait
+// on purpose).
+const requestTimeout = 60 * time.Second
+
+// argName is the synopsis word for positional argument i ("TASK").
+func argName(synopsis string, i int) string {
+	words := strings.Fields(strings.NewReplacer("[", "", "]", "", "...", "", "…", "").Replace(synopsis))
+	if i < len(words) {
+		return words[i]
+	}
+	if len(words) > 0 {
+		return words[len(words)-1]
+	}
+	return "argument"
+}
+
+// argLabel names a positional argument in messages: "queue name" for the
+// NAME of `queue create`, "task" for TASK.
+func argLabel(path, word string) string {
+	if word == "NAME" {
+		return strings.Fields(path)[0] + " name"
+	}
+	return strings.ToLower(word)
 }
 
 // missingArg names the first missing positional argument of synopsis.
@@ -325,13 +382,19 @@ func (a *app) loadConfig() (config.Config, error) {
 	for _, w := range warns {
 		fmt.Fprintln(a.stderr, "Warning: "+w.String())
 	}
-	if err != nil {
-		return cfg, &cliError{code: exitError, msg: err.Error(), cause: err,
-			hint: "fix the file (see `sparkq setup` for a commented default), or point --config/SPARKQ_CONFIG elsewhere"}
-	}
 	o := config.Overrides{Socket: a.socketFlag, DBPath: a.getenv("SPARKQ_DB")}
 	if o.Socket == "" {
 		o.Socket = a.getenv("SPARKQ_SOCKET")
+	}
+	if err != nil && o.Socket != "" {
+		// The socket was named explicitly, so a broken file must not stop
+		// `sparkq stop` or `status` from reaching the daemon.
+		fmt.Fprintf(a.stderr, "Warning: %v (ignored: using the socket %s)\n", err, o.Socket)
+		cfg, _, err = config.Load("")
+	}
+	if err != nil {
+		return cfg, &cliError{code: exitError, msg: err.Error(), cause: err,
+			hint: "fix the file (see `sparkq setup` for a commented default), or point --config/SPARKQ_CONFIG elsewhere"}
 	}
 	if err := cfg.Apply(o); err != nil {
 		return cfg, err

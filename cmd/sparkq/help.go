@@ -31,9 +31,11 @@ var sections = []struct {
 	title string
 	names []string
 }{
-	{"DAEMON", []string{"setup", "run", "start", "stop", "restart", "status", "reload", "version"}},
+	{"DAEMON", []string{"setup", "run", "start", "stop", "restart", "status", "reload", "service", "version"}},
 	{"SESSIONS AND QUEUES", []string{"session", "queue"}},
 	{"TASKS", []string{"enqueue", "peek", "claim", "complete", "fail", "tasks", "task", "requeue", "rerun", "purge"}},
+	{"WORKERS", []string{"worker", "touch", "release"}},
+	{"LIBRARY AND CONFIGURATION", []string{"quick-add", "prompts", "scripts", "config-export"}},
 }
 
 // helpCommand prints the help of any command: `sparkq help queue create`.

@@ -479,6 +479,10 @@ type reaperStats struct {
 	LastSweep  time.Time `json:"last_sweep"`
 	LastPurge  time.Time `json:"last_purge"`
 	LastError  string    `json:"last_error"`
+	// The settings in effect (database over sparkq.yml over defaults).
+	SweepInterval float64 `json:"sweep_interval_seconds"`
+	PurgeInterval float64 `json:"purge_interval_seconds"`
+	RetentionDays int     `json:"retention_days"`
 }
 
 func (a *app) statusCommand() *ffcli.Command {
@@ -537,6 +541,10 @@ func printStatus(w io.Writer, st control.Status) error {
 		row("Reaper", fmt.Sprintf("%d sweep(s), last %s: %d warned, %d auto-failed",
 			r.Sweeps, ago(r.LastSweep), r.Warned, r.AutoFailed))
 		row("Purge", fmt.Sprintf("%d run(s), last %s: %d task(s) deleted", r.Purges, ago(r.LastPurge), r.Purged))
+		if r.RetentionDays > 0 {
+			row("Schedule", fmt.Sprintf("sweep every %s; purge every %s of tasks finished over %d day(s) ago",
+				time.Duration(r.SweepInterval*float64(time.Second)), time.Duration(r.PurgeInterval*float64(time.Second)), r.RetentionDays))
+		}
 		if r.LastError != "" {
 			row("Last error", r.LastError)
 		}
@@ -549,8 +557,16 @@ func (a *app) reloadCommand() *ffcli.Command {
 	return a.leaf("", cmdSpec{
 		name: "reload", maxArgs: 0,
 		short: "Make the running daemon re-read sparkq.yml",
+		long: `Re-reads sparkq.yml and the script index without a restart. A file with
+errors is refused with its line number and the daemon keeps its current
+configuration. Values stored in the database (set through the API or the
+dashboard) keep winning over the file; see "Which value wins" in README.md.`,
 		exec: func(ctx context.Context, _ []string) error {
 			c, err := a.dial()
+			if ce := (*cliError)(nil); errors.As(err, &ce) && ce.cause != nil {
+				// The file is broken: the daemon would refuse it too.
+				ce.hint = "fix the file and run `sparkq reload` again; the running daemon keeps its current configuration"
+			}
 			if err != nil {
 				return err
 			}

@@ -483,14 +483,20 @@ func optional(s string) *string {
 }
 
 func (a *app) failCommand() *ffcli.Command {
-	var msg, typ, stdout, stderr string
+	var msg, typ, data, dataFile, stdout, stderr string
 	return a.leaf("", cmdSpec{
 		name: "fail", args: "TASK", minArgs: 1, maxArgs: 1, json: true,
 		short: "Mark a running task failed",
+		long: `--error (or --summary) is the error message. Result data, such as a
+report or a log, comes from --data or --data-file (- for stdin); without
+either the task's result is left as it was.`,
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&msg, "error", "", "error message `TEXT` (required)")
-			fs.StringVar(&msg, "e", "", "error message `TEXT` (required)")
+			for _, n := range []string{"error", "summary", "e"} {
+				fs.StringVar(&msg, n, "", "error message `TEXT` (required)")
+			}
 			fs.StringVar(&typ, "error-type", "", "error `TYPE`, prefixed to the message")
+			fs.StringVar(&data, "data", "", "result data `TEXT` (any text, e.g. JSON)")
+			fs.StringVar(&dataFile, "data-file", "", "read result data from `PATH`, - for stdin")
 			fs.StringVar(&stdout, "stdout", "", "captured standard output `TEXT`")
 			fs.StringVar(&stderr, "stderr", "", "captured standard error `TEXT`")
 		},
@@ -498,11 +504,23 @@ func (a *app) failCommand() *ffcli.Command {
 			if strings.TrimSpace(msg) == "" {
 				return a.usagef("--error is required (the error message)")
 			}
+			if data != "" && dataFile != "" {
+				return a.usagef("give --data or --data-file, not both")
+			}
+			f := store.Failure{Message: msg, Type: typ, Stdout: optional(stdout), Stderr: optional(stderr)}
+			if data != "" || dataFile != "" {
+				raw, _, err := a.flagOrFile(data, "--data", dataFile, "--data-file")
+				if err != nil {
+					return err
+				}
+				d := string(raw)
+				f.Data = &d
+			}
 			c, err := a.dial()
 			if err != nil {
 				return err
 			}
-			t, err := c.Fail(ctx, args[0], store.Failure{Message: msg, Type: typ, Stdout: optional(stdout), Stderr: optional(stderr)})
+			t, err := c.Fail(ctx, args[0], f)
 			if err != nil {
 				return explain(err, hints{notFound: taskHints.notFound,
 					conflict: "only running (claimed) tasks can fail; see `sparkq task " + args[0] + "`"})
@@ -663,38 +681,57 @@ func (a *app) rerunCommand() *ffcli.Command {
 
 func (a *app) purgeCommand() *ffcli.Command {
 	var (
-		days  int
-		flags *flag.FlagSet
+		days   int
+		dryRun bool
+		flags  *flag.FlagSet
 	)
 	return a.leaf("", cmdSpec{
 		name: "purge", maxArgs: 0, json: true,
 		short: "Delete finished tasks older than some days",
+		long: `Deletes succeeded and failed tasks that finished more than DAYS ago;
+queued and running tasks are never purged. Without --older-than the
+daemon's retention applies: the purge/config value stored in the database
+(set through the API or dashboard), else purge.older_than_days in
+sparkq.yml, else 3. --dry-run only counts what would be deleted.`,
 		flags: func(fs *flag.FlagSet) {
 			flags = fs
-			fs.IntVar(&days, "older-than-days", 0, "delete tasks finished more than `N` days ago (default: purge.older_than_days)")
+			const usage = "delete tasks finished more than `DAYS` days ago (default: the daemon's retention)"
+			fs.IntVar(&days, "older-than", 0, usage)
+			fs.IntVar(&days, "older-than-days", 0, usage)
+			fs.BoolVar(&dryRun, "dry-run", false, "count what would be deleted, delete nothing")
 		},
 		exec: func(ctx context.Context, _ []string) error {
-			set := false
-			flags.Visit(func(f *flag.Flag) { set = set || f.Name == "older-than-days" })
-			if set && days <= 0 {
-				return a.usagef("--older-than-days must be greater than 0, got %d", days)
+			set := ""
+			flags.Visit(func(f *flag.Flag) {
+				if f.Name == "older-than" || f.Name == "older-than-days" {
+					set = f.Name
+				}
+			})
+			if set != "" && days <= 0 {
+				return a.usagef("--%s must be greater than 0, got %d", set, days)
 			}
-			cfg, err := a.loadConfig()
+			c, err := a.dial()
 			if err != nil {
 				return err
 			}
-			if !set {
-				days = cfg.Purge.OlderThanDays
-			}
-			c := control.Dial(cfg.SocketPath())
-			n, err := c.Purge(ctx, days)
+			res, err := c.Purge(ctx, days, dryRun)
 			if err != nil {
 				return explain(err, hints{})
 			}
 			if a.jsonOut {
-				return a.printJSON(map[string]int{"deleted": n, "older_than_days": days})
+				out := map[string]any{"older_than_days": res.OlderThanDays, "dry_run": res.DryRun}
+				if res.DryRun {
+					out["would_delete"] = res.WouldDelete
+				} else {
+					out["deleted"] = res.Deleted
+				}
+				return a.printJSON(out)
 			}
-			fmt.Fprintf(a.stdout, "Deleted %d finished tasks older than %d day(s)\n", n, days)
+			if res.DryRun {
+				fmt.Fprintf(a.stdout, "Would delete %d finished tasks older than %d day(s) (dry run: nothing was deleted)\n", res.WouldDelete, res.OlderThanDays)
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "Deleted %d finished tasks older than %d day(s)\n", res.Deleted, res.OlderThanDays)
 			return nil
 		},
 	})

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Problems a fresh user found, each with the input that showed it.
+func TestFreshUserRegressions(t *testing.T) {
+	f := startDaemon(t)
+	f.ok("session", "create", "work")
+
+	// "--" ends flags: a name may start with a dash.
+	if out := f.ok("queue", "create", "--session", "work", "--", "-dash"); !strings.Contains(out, "-dash") {
+		t.Fatalf("queue named -dash: %s", out)
+	}
+	// A blank id is a usage error, not an empty task.
+	for _, args := range [][]string{{"task", ""}, {"complete", " ", "--summary", "x"}, {"queue", "end", ""}, {"session", "end", ""}} {
+		r := f.run(args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "is required (the argument is empty)") {
+			t.Errorf("blank argument: want exit 2 naming it:\n%s", r)
+		}
+	}
+	// A name shaped like an id is refused, so ids always resolve to the
+	// object they name.
+	r := f.run("queue", "create", "que_669edd0dfa4b", "--session", "work")
+	if r.code != 1 || !strings.Contains(r.stderr, "looks like an id") {
+		t.Errorf("id-shaped name: want a clear refusal:\n%s", r)
+	}
+}
+
+// A broken sparkq.yml must not keep `status` and `stop` from reaching a
+// daemon whose socket is named explicitly.
+func TestBrokenConfigWithExplicitSocket(t *testing.T) {
+	f := startDaemon(t)
+	var st struct {
+		Socket string `json:"socket"`
+	}
+	f.json(&st, "status")
+	broken := filepath.Join(t.TempDir(), "sparkq.yml")
+	if err := os.WriteFile(broken, []byte("server:\n  port: abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runIn(t, f.dir, env(f.dir), "", "--config", broken, "status")
+	if r.code != 1 || !strings.Contains(r.stderr, "sparkq.yml:2") {
+		t.Fatalf("broken config without --socket: want file:line error:\n%s", r)
+	}
+	r = runIn(t, f.dir, env(f.dir), "", "--config", broken, "--socket", st.Socket, "status")
+	if r.code != 0 || !strings.Contains(r.stderr, "Warning:") {
+		t.Fatalf("broken config with --socket: want status to work with a warning:\n%s", r)
+	}
+}
+
+// `sparkq service …` reaches sparkqd service with its own flags intact and
+// the CLI's --config made absolute for install.
+func TestServicePassthrough(t *testing.T) {
+	cases := []struct {
+		args     []string
+		wantCfg  string
+		wantRest []string
+	}{
+		{[]string{"service", "status", "--json"}, "", []string{"status", "--json"}},
+		{[]string{"--config", "x.yml", "service", "install", "--user"}, "x.yml", []string{"install", "--user"}},
+		{[]string{"--json", "--config=y.yml", "service", "install"}, "y.yml", []string{"install"}},
+	}
+	for _, c := range cases {
+		cfg, rest, ok := serviceArgs(c.args)
+		if !ok || cfg != c.wantCfg || strings.Join(rest, " ") != strings.Join(c.wantRest, " ") {
+			t.Errorf("serviceArgs(%q) = %q %q %v", c.args, cfg, rest, ok)
+		}
+	}
+	for _, args := range [][]string{{"status"}, {"task", "service"}, {"--config"}} {
+		if _, _, ok := serviceArgs(args); ok {
+			t.Errorf("serviceArgs(%q) took a non-service command", args)
+		}
+	}
+	// Through the real binaries: an unknown action is sparkqd's usage error.
+	r := runIn(t, t.TempDir(), env(t.TempDir()), "", "service", "bogus")
+	if r.code != 2 || !strings.Contains(r.stderr, "service") {
+		t.Fatalf("sparkq service bogus: want sparkqd's usage error (exit 2):\n%s", r)
+	}
+}
