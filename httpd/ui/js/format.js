@@ -31,7 +31,9 @@ export function relTime(iso, now = Date.now()) {
 
 // preview is one line of a task's prompt (or payload) for lists.
 export function preview(task, max = 120) {
-  let text = task.prompt_preview;
+  // The prompt as typed: the composed one starts with the queue's
+  // instructions, which would make every row of a queue look the same.
+  let text = task.raw_prompt || task.prompt_preview;
   if (!text) {
     text = task.payload || '';
   }

@@ -127,7 +127,7 @@ function promptsTab() {
   const template = h('textarea', { name: 'template_text', required: true, rows: 3 });
   const form = bindForm(h('form', { 'aria-label': 'New prompt' },
     h('div', { class: 'field-row' },
-      field('Command', command, { hint: 'Typed after > in quick add: lowercase letters, digits, dashes.' }),
+      field('Command', command, { hint: 'A short name for the template: lowercase letters, digits, dashes.' }),
       field('Label', label), field('Description', desc, { grow: true })),
     field('Template', template),
     h('button', { type: 'submit', class: 'btn primary' }, 'Add prompt')), err, async (fd) => {
