@@ -52,11 +52,13 @@ type app struct {
 	// the "--" itself, so Exec must know which trailing arguments are not
 	// flags (`sparkq session create -- -x`).
 	literal int
+	// timeout bounds one-shot commands (requestTimeout; tests shorten it).
+	timeout time.Duration
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
-		path: map[*ffcli.Command]string{}}
+		path: map[*ffcli.Command]string{}, timeout: requestTimeout}
 	a.root = a.group("", "sparkq", "SparkQ command-line client",
 		a.lifecycleCommands(),
 		a.sessionCommands(),
@@ -105,6 +107,9 @@ type cmdSpec struct {
 	json bool
 	// signals cancels the context on SIGINT/SIGTERM, for commands that wait.
 	signals bool
+	// unbounded exempts a command that runs for long on purpose (worker)
+	// from the one-shot request timeout.
+	unbounded bool
 	flags   func(fs *flag.FlagSet)
 	exec    func(ctx context.Context, args []string) error
 }
@@ -150,15 +155,15 @@ func (a *app) leaf(parent string, s cmdSpec) *ffcli.Command {
 			var stop context.CancelFunc
 			ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-		} else {
+		} else if !s.unbounded {
 			// A frozen daemon must not hang a one-shot command forever.
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+			ctx, cancel = context.WithTimeout(ctx, a.timeout)
 			defer cancel()
 		}
 		err = s.exec(ctx, pos)
-		if errors.Is(err, context.DeadlineExceeded) && !s.signals {
-			return failf("check `sparkq status` and the daemon log", "the daemon did not answer within %s", requestTimeout)
+		if errors.Is(err, context.DeadlineExceeded) && !s.signals && !s.unbounded {
+			return failf("check `sparkq status` and the daemon log", "the daemon did not answer within %s", a.timeout)
 		}
 		return err
 	}

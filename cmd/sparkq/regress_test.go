@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sparkq/sparkq/store"
 )
 
 // Problems a fresh user found, each with the input that showed it.
@@ -80,5 +84,50 @@ func TestServicePassthrough(t *testing.T) {
 	r := runIn(t, t.TempDir(), env(t.TempDir()), "", "service", "bogus")
 	if r.code != 2 || !strings.Contains(r.stderr, "service") {
 		t.Fatalf("sparkq service bogus: want sparkqd's usage error (exit 2):\n%s", r)
+	}
+}
+
+// A worker runs past the one-shot request timeout (it once died at 60 s,
+// killing a script that was within its own timeout).
+func TestWorkerOutlivesRequestTimeout(t *testing.T) {
+	f := startWorkerDaemon(t)
+	os.WriteFile(filepath.Join(f.dir, "scripts", "slow.sh"), []byte("sleep 3\necho done\n"), 0o755)
+	f.ok("enqueue", "--queue", "q", "--tool", "run-bash", "--payload", `{"script_path":"slow.sh"}`)
+	var stdout, stderr strings.Builder
+	a := newApp(strings.NewReader(""), &stdout, &stderr, func(k string) string {
+		if strings.HasPrefix(k, "SPARKQ_") {
+			return ""
+		}
+		return os.Getenv(k)
+	})
+	a.timeout = time.Second
+	if code := a.run(context.Background(), []string{"--config", f.cfg, "worker", "--queue", "q", "--exec", "--once"}); code != 0 {
+		t.Fatalf("worker exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	var tasks []store.Task
+	f.json(&tasks, "tasks", "--queue", "q")
+	if len(tasks) != 1 || tasks[0].Status != store.TaskSucceeded {
+		t.Fatalf("slow script task: %+v\nworker stderr:\n%s", tasks, stderr.String())
+	}
+}
+
+// Output far over the daemon's 1 MiB body cap still ends the task: it once
+// stayed running because the result could not be recorded.
+func TestWorkerHugeOutputIsRecorded(t *testing.T) {
+	f := startWorkerDaemon(t)
+	os.WriteFile(filepath.Join(f.dir, "scripts", "big.sh"), []byte("head -c 5000000 /dev/zero | tr '\\0' x\necho\necho tail-line\n"), 0o755)
+	var task store.Task
+	f.json(&task, "enqueue", "--queue", "q", "--tool", "run-bash", "--payload", `{"script_path":"big.sh"}`)
+	if r := f.run("worker", "--queue", "q", "--exec", "--once"); r.code != 0 {
+		t.Fatalf("worker:\n%s", r)
+	}
+	var got store.Task
+	f.json(&got, "task", task.ID)
+	if got.Status != store.TaskSucceeded || got.Stdout == nil || len(*got.Stdout) > 300<<10 || !strings.Contains(*got.Stdout, "tail-line") {
+		n := 0
+		if got.Stdout != nil {
+			n = len(*got.Stdout)
+		}
+		t.Fatalf("huge output: status %s, stdout %d bytes", got.Status, n)
 	}
 }

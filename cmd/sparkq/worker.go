@@ -39,7 +39,7 @@ payload JSON on stdin and SPARKQ_TASK_ID, SPARKQ_QUEUE_ID, SPARKQ_QUEUE,
 SPARKQ_ATTEMPT, SPARKQ_TIMEOUT, SPARKQ_WORKER_ID and SPARKQ_SOCKET set. Exit
 0 completes the task, anything else fails it with the exit status and the
 end of stderr; past the task's timeout the whole group is killed and the
-task fails with TIMEOUT. The last 1 MiB of stdout and stderr is kept.
+task fails with TIMEOUT. The last 256 KiB of stdout and of stderr is kept.
 
 Ctrl-C (or SIGTERM) stops claiming, gives a running task --grace to finish,
 then fails it (or, with --release-on-exit, puts it back in the queue). A
@@ -57,7 +57,7 @@ func (a *app) workerCommand() *ffcli.Command {
 		maxOutput                       int
 	)
 	return a.leaf("", cmdSpec{
-		name: "worker", maxArgs: 0, json: true,
+		name: "worker", maxArgs: 0, json: true, unbounded: true,
 		short: "Work a queue: print each task as it arrives, or run script tasks",
 		long:  workerHelp,
 		flags: func(fs *flag.FlagSet) {
@@ -72,7 +72,7 @@ func (a *app) workerCommand() *ffcli.Command {
 			fs.BoolVar(&allowMultiple, "allow-multiple", false, "do not take the per-queue worker lock")
 			fs.StringVar(&workerID, "worker", "", "worker `ID` recorded on claimed tasks (default worker-<host>-<queue>-<pid>)")
 			fs.DurationVar(&heartbeat, "heartbeat", 0, "heartbeat every `DURATION`; 0 means a quarter of the task's timeout, at most 30s")
-			fs.IntVar(&maxOutput, "max-output", 1<<20, "keep the last `BYTES` of a script's stdout and of its stderr")
+			fs.IntVar(&maxOutput, "max-output", 256<<10, "keep the last `BYTES` of a script's stdout and of its stderr")
 		},
 		exec: func(ctx context.Context, _ []string) error {
 			mode := worker.UntilEmpty

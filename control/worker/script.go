@@ -156,7 +156,7 @@ type RunSpec struct {
 	Stdin     []byte
 	Timeout   time.Duration // 0 = none
 	KillGrace time.Duration // SIGTERM to SIGKILL; default 5 s
-	MaxOutput int           // bytes kept per stream; default 1 MiB
+	MaxOutput int           // bytes kept per stream; default 256 KiB
 }
 
 // Outcome is how a run ended.
@@ -178,7 +178,9 @@ func (o Outcome) OK() bool { return o.StartErr == nil && o.ExitCode == 0 && !o.T
 
 const (
 	defaultKillGrace = 5 * time.Second
-	defaultMaxOutput = 1 << 20
+	// Both streams plus the result must fit the daemon's request body cap
+	// (1 MiB by default) when the worker records them.
+	defaultMaxOutput = 256 << 10
 	// outputDrain bounds how long we read output after the process group
 	// is gone: only a process that left the group can hold a pipe longer.
 	outputDrain = 2 * time.Second

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -69,7 +70,7 @@ type Config struct {
 	// ReleaseOnExit puts an unfinished task back to queued on Stop instead
 	// of failing it.
 	ReleaseOnExit bool
-	MaxOutput     int // bytes of stdout and of stderr kept per task (default 1 MiB)
+	MaxOutput     int // bytes of stdout and of stderr kept per task (default 256 KiB)
 	// JSON prints one Record per task on Out; messages go to Log.
 	JSON bool
 	Out  io.Writer // the task stream
@@ -560,6 +561,16 @@ func (w *Worker) leave(ctx context.Context, t store.Task, out Outcome, rep *Exec
 // daemon is unreachable, and emits the task's record.
 func (w *Worker) finish(ctx context.Context, t store.Task, rep *ExecReport, record func(context.Context) (store.Task, error)) {
 	got, err := w.retry(ctx, "record the result of "+t.ID, record)
+	var ce *control.Error
+	if errors.As(err, &ce) && ce.Status == http.StatusRequestEntityTooLarge {
+		// Never leave the task running because its output did not fit:
+		// fail it with a short explanation instead.
+		w.logf("The result of %s is larger than the daemon accepts (%v); failing it without the output.", t.ID, err)
+		got, err = w.retry(ctx, "record the result of "+t.ID, func(ctx context.Context) (store.Task, error) {
+			return w.cfg.API.Fail(ctx, t.ID, store.Failure{Type: "RESULT_TOO_LARGE",
+				Message: "the task's output and result exceed the daemon's request size limit: lower the worker's --max-output or raise server.max_body_bytes"})
+		})
+	}
 	r := Record{Task: got, Exec: rep}
 	switch {
 	case err != nil:
