@@ -110,8 +110,8 @@ type cmdSpec struct {
 	// unbounded exempts a command that runs for long on purpose (worker)
 	// from the one-shot request timeout.
 	unbounded bool
-	flags   func(fs *flag.FlagSet)
-	exec    func(ctx context.Context, args []string) error
+	flags     func(fs *flag.FlagSet)
+	exec      func(ctx context.Context, args []string) error
 }
 
 // leaf builds a command from spec under the group path parent.
