@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"runtime"
@@ -284,6 +285,17 @@ func (m *Manager) Status() (Status, error) {
 	}
 	st.Installed = err == nil && bytes.Contains(old, []byte(marker))
 	if err != nil {
+		return st, nil
+	}
+	if strings.HasSuffix(st.Platform, "systemd") {
+		// kardianos counts "activating" as running, which is also what a
+		// unit in a crash-restart loop reports; only "active" is running.
+		args := []string{"is-active", "sparkq.service"}
+		if m.scope == User {
+			args = append(args, "--user")
+		}
+		out, _ := exec.Command("systemctl", args...).Output() // non-zero exit just means "not active"
+		st.Running = strings.TrimSpace(string(out)) == "active"
 		return st, nil
 	}
 	s, err := m.svc.Status()

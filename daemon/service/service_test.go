@@ -147,6 +147,15 @@ func TestUserLifecycle(t *testing.T) {
 	}
 	calls(t, log)
 
+	// A unit in a crash-restart loop is "activating", and a dead one
+	// "failed": neither is running, and neither is an error.
+	for _, state := range []string{"activating", "failed", "inactive"} {
+		t.Setenv("FAKE_ACTIVE", state)
+		if st, err := m.Status(); err != nil || !st.Installed || st.Running {
+			t.Fatalf("status while %s = %+v, %v", state, st, err)
+		}
+	}
+	calls(t, log)
 	t.Setenv("FAKE_ACTIVE", "active")
 	if st, err := m.Status(); err != nil || !st.Installed || !st.Running || st.Platform != "linux-systemd" {
 		t.Fatalf("status = %+v, %v", st, err)
