@@ -325,23 +325,14 @@ func (s *server) deleteTask(w http.ResponseWriter, r *http.Request, ps httproute
 	return nil
 }
 
-// workerID reads the optional {"worker_id"} claim body.
+// workerID reads the optional {"worker_id"} claim body; a claim without
+// one is recorded as defaultWorkerID.
 func workerID(r *http.Request) (string, error) {
-	body, err := readObject(r, true)
-	if err != nil {
-		return "", err
+	id, err := optionalWorker(r)
+	if err != nil || id != "" {
+		return id, err
 	}
-	if err := body.only("worker_id"); err != nil {
-		return "", err
-	}
-	id, err := body.str("worker_id")
-	if err != nil {
-		return "", err
-	}
-	if id == nil || strings.TrimSpace(*id) == "" {
-		return defaultWorkerID, nil
-	}
-	return strings.TrimSpace(*id), nil
+	return defaultWorkerID, nil
 }
 
 func (s *server) claimTask(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
