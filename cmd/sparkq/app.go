@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -397,6 +398,15 @@ func (a *app) loadConfig() (config.Config, error) {
 		fmt.Fprintf(a.stderr, "Warning: %v (ignored: using the socket %s)\n", err, o.Socket)
 		cfg, _, err = config.Load("")
 	}
+	if err != nil && o.Socket == "" && path != "" {
+		// A daemon started before the file broke keeps serving; agents'
+		// complete/fail must keep reaching it. Its socket is most likely
+		// at the default place for that file.
+		if fb, fbErr := config.FallbackFor(path); fbErr == nil && socketAnswers(fb.SocketPath()) {
+			fmt.Fprintf(a.stderr, "Warning: %v\n  (reaching the running daemon at %s; fix the file before it restarts)\n", err, fb.SocketPath())
+			cfg, err = fb, nil
+		}
+	}
 	if err != nil {
 		return cfg, &cliError{code: exitError, msg: err.Error(), cause: err,
 			hint: "fix the file (see `sparkq setup` for a commented default), or point --config/SPARKQ_CONFIG elsewhere"}
@@ -408,6 +418,17 @@ func (a *app) loadConfig() (config.Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// socketAnswers reports whether something accepts connections on the Unix
+// socket at path.
+func socketAnswers(path string) bool {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // dial loads the configuration and returns a client for its socket.

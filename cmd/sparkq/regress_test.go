@@ -131,3 +131,27 @@ func TestWorkerHugeOutputIsRecorded(t *testing.T) {
 		t.Fatalf("huge output: status %s, stdout %d bytes", got.Status, n)
 	}
 }
+
+// Breaking sparkq.yml while the daemon runs must not cut agents off from
+// it: complete/fail kept failing with the file's error.
+func TestBrokenConfigStillReachesRunningDaemon(t *testing.T) {
+	f := startDaemon(t)
+	f.ok("session", "create", "s")
+	yml, err := os.ReadFile(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.cfg, append(yml, []byte("server: [\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := f.run("session", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "s") || !strings.Contains(r.stderr, "sparkq.yml:") || !strings.Contains(r.stderr, "running daemon") {
+		t.Fatalf("broken config with a running daemon:\n%s", r)
+	}
+	// With no daemon there, the file's error is still the answer.
+	g := newFixture(t, "")
+	os.WriteFile(g.cfg, []byte("server: [\n"), 0o644)
+	if r := g.run("session", "list"); r.code != 1 || !strings.Contains(r.stderr, "sparkq.yml:") {
+		t.Fatalf("broken config, no daemon: want the file's error:\n%s", r)
+	}
+}

@@ -134,6 +134,19 @@ func Load(path string) (Config, []Warning, error) {
 	return c, d.warns, nil
 }
 
+// FallbackFor is the configuration the file at path would give with none of
+// its keys: defaults resolved against its folder. The CLI uses it to still
+// reach a running daemon when someone has since broken the file.
+func FallbackFor(path string) (Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	c := defaults(filepath.Dir(abs))
+	c.file = abs
+	return c, nil
+}
+
 // decoder walks the yaml.Node tree by hand so every problem can name its
 // line and key path, and unknown keys can be warnings rather than errors.
 type decoder struct {
