@@ -326,7 +326,7 @@ func TestReloadCommand(t *testing.T) {
 	writeFile(t, f.cfg, string(base)+"script_dirs: [one]\npurge:\n  older_than_days: soon\n")
 	r := f.run("reload")
 	if want := fmt.Sprintf("%s:%d: purge.older_than_days", f.cfg, line+1); r.code != 1 || !strings.Contains(r.stderr, want) ||
-		!strings.Contains(r.stderr, "keeps its current configuration") {
+		!strings.Contains(r.stderr, "keeps its current") {
 		t.Fatalf("reload of a broken file, want %q:\n%s", want, r)
 	}
 	sock := filepath.Join(f.dir, "data", "sparkq.sock")
