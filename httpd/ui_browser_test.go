@@ -598,3 +598,31 @@ func TestBrowserAPIToken(t *testing.T) {
 	b.waitFor("the page, token taken from the link", `document.documentElement.dataset.ready === 'true' && location.hash === '' && localStorage.getItem('sparkq.token') === `+js(token))
 	b.noProblems("status of 401") // the first, tokenless requests
 }
+
+// Found by a fresh user: a long session name in a select and an unbroken
+// queue name pushed the page wider than the window; every quick-added row
+// previewed as the queue's instructions; the queue pager showed with one
+// page of queues.
+func TestBrowserLongNamesAndPreviews(t *testing.T) {
+	ls := startLive(t, "127.0.0.1:0", nil)
+	long := strings.Repeat("very-long-session-name-", 8)
+	sess := ls.call("POST", "/api/sessions", map[string]any{"name": long}, 200)["session"].(map[string]any)
+	qname := "q-" + strings.Repeat("x", 190)
+	q := ls.call("POST", "/api/queues", map[string]any{"session_id": sess["id"], "name": qname,
+		"instructions": "Always the same queue instructions."}, 201)["queue"].(map[string]any)
+	task := ls.call("POST", "/api/tasks/quick-add", map[string]any{"queue_id": q["id"], "mode": "llm", "prompt": "fix the login bug"}, 200)
+	b := newBrowser(t)
+	b.do("set a narrow window", chromedp.EmulateViewport(1024, 800))
+	b.do("open the queue", chromedp.Navigate(ls.url+"/ui/queues/"+q["id"].(string)))
+	b.waitFor("the task row", fmt.Sprintf(`!!document.querySelector(%s)`, js(taskRow(task["task_id"].(string)))))
+	if wide := eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth`); wide {
+		t.Fatalf("page is %v px wide in a %v px window", eval[float64](b, `document.documentElement.scrollWidth`), eval[float64](b, `window.innerWidth`))
+	}
+	if got := eval[string](b, fmt.Sprintf(`document.querySelector(%s + ' td.preview').textContent`, js(taskRow(task["task_id"].(string))))); !strings.HasPrefix(got, "fix the login bug") {
+		t.Fatalf("row preview %q, want the typed prompt first", got)
+	}
+	if shown := eval[bool](b, `[...document.querySelectorAll('.pager')].some(p => p.hidden && getComputedStyle(p).display !== 'none')`); shown {
+		t.Fatal("a hidden pager is displayed")
+	}
+	b.noProblems()
+}

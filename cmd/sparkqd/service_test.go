@@ -178,3 +178,15 @@ func TestAccount(t *testing.T) {
 		t.Error("unknown account accepted")
 	}
 }
+
+// A bad SPARKQ_* value used to exit 2 with no message at all.
+func TestBadEnvironmentVariableIsReported(t *testing.T) {
+	cmd := exec.Command(sparkqd, "run")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "SPARKQ_PORT=abc")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), `"SPARKQ_PORT"`) {
+		t.Fatalf("SPARKQ_PORT=abc: want exit 2 naming the variable, got %v\n%s", err, out)
+	}
+}
