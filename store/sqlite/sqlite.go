@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -55,7 +56,7 @@ type Store struct {
 	now     func() time.Time
 	wdb     *sql.DB
 	rdb     *sql.DB
-	writer  *puddle.Pool[*sql.Conn]
+	writer  *puddle.Pool[*writerConn]
 	readers *puddle.Pool[*sql.Conn]
 
 	// registry caches tools and task classes for enqueue; only this
@@ -64,15 +65,17 @@ type Store struct {
 	tools   map[string]store.Tool
 	classes map[string]store.TaskClass
 
-	// stmts holds the hot write statements, prepared once on the writer.
-	stmts map[string]*sql.Stmt
-
 	// pending writes wait here for a leader to run them (see write).
 	pendMu  sync.Mutex
 	pending []*writeReq
+	lone    int // consecutive lone batches, see loneLimit
+	commits atomic.Int64
+	batched atomic.Int64
 
 	// waits holds the callers blocked in ClaimNextWait (see wait.go).
 	waits waitSet
+
+	ids taskIDs
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,6 +97,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// Ids follow the real clock even under a test's fake one, so two
+	// stores opened on one file never reuse each other's ids.
+	s.ids.now = time.Now
 	readers := opts.Readers
 	if readers <= 0 {
 		readers = max(4, 2*runtime.NumCPU())
@@ -119,25 +125,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.rdb.SetMaxOpenConns(readers)
 	s.rdb.SetMaxIdleConns(readers)
 
-	// Migrate and prepare before the writer pool takes the only
-	// connection: a DB-level statement is then reused by every transaction.
 	if err := s.migrate(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
-	s.stmts = make(map[string]*sql.Stmt, len(hotWrites))
-	for _, q := range hotWrites {
-		st, err := s.wdb.PrepareContext(ctx, q)
-		if err != nil {
-			s.closeDBs()
-			return nil, fmt.Errorf("open store: prepare: %w", err)
-		}
-		s.stmts[q] = st
-	}
-
-	s.writer, err = puddle.NewPool(&puddle.Config[*sql.Conn]{
-		Constructor: func(ctx context.Context) (*sql.Conn, error) { return s.wdb.Conn(ctx) },
-		Destructor:  func(c *sql.Conn) { c.Close() },
+	s.writer, err = puddle.NewPool(&puddle.Config[*writerConn]{
+		Constructor: func(ctx context.Context) (*writerConn, error) { return newWriterConn(ctx, s.wdb) },
+		Destructor:  func(w *writerConn) { w.close() },
 		MaxSize:     1,
 	})
 	if err != nil {
@@ -241,7 +235,7 @@ func (s *Store) withWriter(ctx context.Context, fn func(*sql.Conn) error) error 
 	if err != nil {
 		return fmt.Errorf("wait for writer: %w", err)
 	}
-	err = fn(res.Value())
+	err = fn(res.Value().c)
 	if errors.Is(err, sql.ErrConnDone) {
 		res.Destroy()
 	} else {
@@ -274,6 +268,30 @@ type querier interface {
 }
 
 func (s *Store) stamp() string { return store.NewTime(s.now()).String() }
+
+// taskIDs issues task ids that grow with time: "tsk_" and 12 hex digits
+// (48 bits) of microseconds since the Unix epoch, bumped past the last one
+// issued. Ascending ids append to the id index instead of dirtying a random
+// page of it per task, which keeps a batch's commit small. The 48 bits wrap
+// every 8.9 years; a clash with a task kept that long is caught by the
+// UNIQUE constraint and retried with a random id (insertTask).
+type taskIDs struct {
+	mu   sync.Mutex
+	last uint64
+	now  func() time.Time
+}
+
+func (g *taskIDs) next() string {
+	const mask = 1<<48 - 1
+	v := uint64(g.now().UnixMicro()) & mask
+	g.mu.Lock()
+	if v <= g.last && g.last-v < mask/2 {
+		v = (g.last + 1) & mask
+	}
+	g.last = v
+	g.mu.Unlock()
+	return fmt.Sprintf("tsk_%012x", v)
+}
 
 func newID(prefix string) string {
 	var b [6]byte

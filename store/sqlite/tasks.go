@@ -23,7 +23,7 @@ const (
 	qGetTask    = `SELECT ` + taskCols + ` FROM tasks WHERE id = ?`
 	qQueueState = `SELECT name, state FROM queues WHERE id = ?`
 	qInsertTask = `INSERT INTO tasks(id, queue_id, tool_name, task_class, payload, agent_role_key, status, timeout, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING ` + taskCols
+		VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`
 	claimSet = `status = 'running', attempts = attempts + 1, worker_id = ?, claimed_at = ?,
 		started_at = COALESCE(started_at, ?), stale_warned_at = NULL, updated_at = ?`
 	notArchived = `(SELECT state FROM queues WHERE queues.id = tasks.queue_id) <> 'archived'`
@@ -122,17 +122,27 @@ func (s *Store) resolve(in store.NewTask) (store.NewTask, error) {
 	return in, nil
 }
 
-func insertTask(ctx context.Context, tx wtx, in store.NewTask, now string) (store.Task, error) {
+// insertTask writes a new queued task and returns it as stored. The row is
+// built here rather than read back (RETURNING): one durable enqueue is the
+// hottest write there is.
+func (s *Store) insertTask(ctx context.Context, tx wtx, in store.NewTask, queueName, now string) (store.Task, error) {
+	id := s.ids.next()
 	for attempt := 0; ; attempt++ {
-		t, err := scanTask(tx.QueryRowContext(ctx, qInsertTask,
-			newID("tsk_"), in.QueueID, in.ToolName, in.TaskClass, in.Payload, nullString(in.AgentRoleKey), in.Timeout, now, now))
+		_, err := tx.ExecContext(ctx, qInsertTask,
+			id, in.QueueID, in.ToolName, in.TaskClass, in.Payload, nullString(in.AgentRoleKey), in.Timeout, now, now)
 		if isUnique(err) && attempt < 3 {
-			continue // 48 random bits can collide in a large store; draw again
+			// Only a clock set back below ids already issued gets here;
+			// a random id then avoids walking through the used range.
+			id = newID("tsk_")
+			continue
 		}
 		if err != nil {
 			return store.Task{}, fmt.Errorf("insert task: %w", err)
 		}
-		return t, nil
+		at := timeVal(now)
+		return store.Task{ID: id, QueueID: in.QueueID, QueueName: queueName, ToolName: in.ToolName, TaskClass: in.TaskClass,
+			Payload: in.Payload, AgentRoleKey: in.AgentRoleKey, Status: store.TaskQueued, Timeout: in.Timeout,
+			CreatedAt: at, UpdatedAt: at}, nil
 	}
 }
 
@@ -187,19 +197,21 @@ func (s *Store) EnqueueBatch(ctx context.Context, in []store.NewTask) ([]store.T
 	out := make([]store.Task, 0, len(in))
 	err := s.write(ctx, func(tx wtx) error {
 		now := s.stamp()
-		checked := map[string]bool{}
+		names := map[string]string{}
 		for _, t := range resolved {
-			if !checked[t.QueueID] {
-				name, state, err := queueState(ctx, tx, t.QueueID)
-				if err != nil {
+			name, checked := names[t.QueueID]
+			if !checked {
+				var state string
+				var err error
+				if name, state, err = queueState(ctx, tx, t.QueueID); err != nil {
 					return err
 				}
 				if err := acceptsTasks(name, state); err != nil {
 					return err
 				}
-				checked[t.QueueID] = true
+				names[t.QueueID] = name
 			}
-			task, err := insertTask(ctx, tx, t, now)
+			task, err := s.insertTask(ctx, tx, t, name, now)
 			if err != nil {
 				return err
 			}
@@ -457,14 +469,15 @@ func (s *Store) Requeue(ctx context.Context, taskID string) (out store.Task, err
 		if !finished(cur.Status) {
 			return store.Conflict("Cannot requeue task while status is %s", cur.Status)
 		}
-		if name, state, err := queueState(ctx, tx, cur.QueueID); err != nil {
+		name, state, err := queueState(ctx, tx, cur.QueueID)
+		if err != nil {
 			return err
 		} else if err := acceptsTasks(name, state); err != nil {
 			return err
 		}
 		now := s.stamp()
-		out, err = insertTask(ctx, tx, store.NewTask{QueueID: cur.QueueID, ToolName: cur.ToolName, TaskClass: cur.TaskClass,
-			Payload: cur.Payload, AgentRoleKey: cur.AgentRoleKey, Timeout: cur.Timeout}, now)
+		out, err = s.insertTask(ctx, tx, store.NewTask{QueueID: cur.QueueID, ToolName: cur.ToolName, TaskClass: cur.TaskClass,
+			Payload: cur.Payload, AgentRoleKey: cur.AgentRoleKey, Timeout: cur.Timeout}, name, now)
 		if err != nil {
 			return err
 		}
