@@ -34,7 +34,7 @@ import (
 //	go test -run '^$' -bench HTTP -benchtime 5s ./httpd/
 
 // benchServer is a daemon-like setup: httpd.New on a fresh store.
-func benchServer(b *testing.B) (*httptest.Server, string) {
+func benchServer(b *testing.B) (*httptest.Server, *sqlite.Store, string) {
 	b.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "sparkq.db"), sqlite.Options{})
 	if err != nil {
@@ -50,7 +50,7 @@ func benchServer(b *testing.B) (*httptest.Server, string) {
 	}
 	mustPost(b, c, srv.URL+"/api/sessions", `{"name":"bench"}`, 200, &sess)
 	mustPost(b, c, srv.URL+"/api/queues", `{"session_id":"`+sess.Session.ID+`","name":"bench"}`, 201, &queue)
-	return srv, queue.Queue.ID
+	return srv, st, queue.Queue.ID
 }
 
 // benchClient keeps one connection per worker alive, like a pool of workers.
@@ -222,13 +222,15 @@ func storeCycle(st *sqlite.Store, q string) error {
 func BenchmarkHTTPEnqueue(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			srv, q := benchServer(b)
+			srv, st, q := benchServer(b)
 			body := []byte(fmt.Sprintf(enqueueBody, q))
 			ceiling := noopRate(b, clients, sampleSize(b.N), body)
 			direct := storeRate(b, clients, sampleSize(b.N)/2, storeEnqueue)
 			op := func(c *http.Client) error { _, err := post(c, srv.URL+"/api/tasks", body, 200); return err }
 			b.ResetTimer()
+			c0, w0 := st.CommitStats()
 			got := run(b, clients, b.N, op)
+			reportBatch(b, st, c0, w0)
 			report(b, "req/s", got, ceiling, 1, direct)
 		})
 	}
@@ -240,7 +242,7 @@ func BenchmarkHTTPEnqueue(b *testing.B) {
 // per cycle).
 func BenchmarkHTTPCycle(b *testing.B) {
 	const clients = 8
-	srv, q := benchServer(b)
+	srv, st, q := benchServer(b)
 	body := []byte(fmt.Sprintf(enqueueBody, q))
 	ceiling := noopRate(b, clients, sampleSize(b.N), body)
 	direct := storeRate(b, clients, sampleSize(b.N)/4, storeCycle)
@@ -265,7 +267,9 @@ func BenchmarkHTTPCycle(b *testing.B) {
 		return err
 	}
 	b.ResetTimer()
+	c0, w0 := st.CommitStats()
 	got := run(b, clients, b.N, op)
+	reportBatch(b, st, c0, w0)
 	report(b, "cycles/s", got, ceiling, 3, direct)
 }
 
@@ -283,6 +287,15 @@ func report(b *testing.B, unit string, got, noop rate, perOp float64, direct rat
 	b.ReportMetric(noop.cpuUS, "noop_cpu_µs/req")
 	b.ReportMetric(direct.cpuUS, "store_cpu_µs/op")
 	b.ReportMetric(noop.cpuUS*perOp/got.cpuUS, "cpu_ratio_to_noop")
+}
+
+// reportBatch states the mean group-commit batch since c0 commits carrying
+// w0 writes: how many requests shared one SQLite commit.
+func reportBatch(b *testing.B, st *sqlite.Store, c0, w0 int64) {
+	c1, w1 := st.CommitStats()
+	if c1 > c0 {
+		b.ReportMetric(float64(w1-w0)/float64(c1-c0), "writes/commit")
+	}
 }
 
 // BenchmarkHandlerEnqueue splits one enqueue's cost without the network:
