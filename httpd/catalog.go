@@ -65,7 +65,7 @@ func (d catalogDeps) yaml() config.Config {
 }
 
 func (s *server) catalogRoutes(r *httprouter.Router) {
-	handle := func(method, path string, h handlerFunc) { r.Handle(method, path, s.wrap(h)) }
+	handle := func(method, path string, h handlerFunc) { s.handle(r, method, path, h) }
 
 	handle(http.MethodGet, "/dashboard", s.serveIndex)
 	handle(http.MethodGet, "/settings", s.serveIndex)

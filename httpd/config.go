@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +28,12 @@ import (
 //   - namespaces are matched case-sensitively and stored as validated, and
 //     JSON true is not an integer (GAP 42); integers must be written without
 //     a fraction or exponent;
+//   - purge/config, queue_runner/config and the entries of tools/all and
+//     task_classes/all refuse unknown keys (the original stored and then
+//     ignored them). A PUT replaces the row, as in the original, but GET
+//     shows every purge and queue_runner key with the value in effect, a
+//     key the row lacks falling back on its own (a partial PUT used to make
+//     the others vanish from the view while the reaper still used them);
 //   - defaults/model is a supported key (GAP 51, GAP 84), and sparkq.yml's
 //     features/defaults sections are the fallback for their rows (GAP 51);
 //   - writing tools/all or task_classes/all changes the tables in the same
@@ -67,6 +75,38 @@ var (
 
 // configKeys are the rows the API reads and writes, in validation order.
 var configKeys = []configKey{keyPurge, keyQueueRunner, keyTools, keyTaskClasses, keyBuildID, keyFlags, keyQueueDefs, keyModel}
+
+// The inner keys of the structured rows, sorted. Anything else is refused:
+// stored, it would be ignored by every reader.
+var (
+	purgeKeys  = []string{"older_than_days"}
+	runnerKeys = []string{"auto_fail_interval_seconds", "base_url", "poll_interval"}
+	toolKeys   = []string{"description", "task_class"}
+	classKeys  = []string{"description", "timeout"}
+)
+
+// fileOnlyKeys are settings of a row's sparkq.yml section that have no
+// database value (the reaper reads purge.interval from the file only);
+// refusing them says where they belong.
+var fileOnlyKeys = map[configKey][]string{
+	keyPurge:       {"interval"},
+	keyQueueRunner: {"lock_dir"},
+}
+
+// knownKeys refuses a key of m outside keys, naming it and the known ones.
+func knownKeys(m map[string]json.RawMessage, what string, keys []string, fileOnly []string, section string) error {
+	for _, k := range sortedKeys(m) {
+		if slices.Contains(keys, k) {
+			continue
+		}
+		msg := fmt.Sprintf("unknown key in %s: %s (known keys: %s)", what, k, strings.Join(keys, ", "))
+		if slices.Contains(fileOnly, k) {
+			msg += fmt.Sprintf("; %s.%s is set in sparkq.yml, not stored in the database", section, k)
+		}
+		return store.Invalid("value", "%s", msg)
+	}
+	return nil
+}
 
 func supported(ns, key string) (configKey, error) {
 	k := configKey{ns, key}
@@ -221,6 +261,36 @@ func (s *server) effective(rows map[configKey]json.RawMessage, k configKey, kind
 	return yamlValue(s.yaml(), k)
 }
 
+// keyByKey is a structured row as GET /api/config shows it: every known
+// key, each the stored value when it is set and valid, else sparkq.yml's,
+// else the default. A PUT stores only the keys it sends (it replaces the
+// row, as the original did), so a key it leaves out, or sets to null,
+// falls back on its own: the rule reaper.Resolve applies. Unknown keys of
+// rows stored before they were refused are not shown.
+func (s *server) keyByKey(rows map[configKey]json.RawMessage, k configKey, keys []string) map[string]any {
+	var stored, file map[string]json.RawMessage
+	if v, ok := rows[k]; ok && jsonKind(v) == '{' {
+		_ = json.Unmarshal(v, &stored) // a bad row is ignored, as by the reaper
+	}
+	_ = json.Unmarshal(yamlValue(s.yaml(), k), &file)
+	out := make(map[string]any, len(keys))
+	for _, key := range keys {
+		v, ok := stored[key]
+		if ok = ok && !isNull(v); ok {
+			one, err := json.Marshal(map[string]json.RawMessage{key: v})
+			ok = err == nil && validateConfigValue(k, one) == nil
+		}
+		if !ok {
+			v, ok = file[key]
+		}
+		if !ok {
+			v = json.RawMessage("null")
+		}
+		out[key] = v
+	}
+	return out
+}
+
 // buildID is ui/build_id: stored, else the daemon's version.
 func (s *server) buildID(ctx context.Context) string {
 	rows, err := s.configRows(ctx)
@@ -287,12 +357,15 @@ func (s *server) mergedConfig(ctx context.Context) (map[string]any, error) {
 		classMap[c.Name] = map[string]any{"timeout": c.Timeout, "description": c.Description}
 	}
 
-	queueRunner := s.effective(rows, keyQueueRunner, '{')
 	rs, err := s.runtimeSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	autoFail := seconds(rs.SweepInterval, defaultAutoFailSeconds)
+	// The reaper's own resolution, so the view cannot disagree with it.
+	purge := map[string]any{"older_than_days": rs.RetentionDays}
+	queueRunner := s.keyByKey(rows, keyQueueRunner, runnerKeys)
+	queueRunner["auto_fail_interval_seconds"] = autoFail
 	var buildID string
 	if json.Unmarshal(s.effective(rows, keyBuildID, '"'), &buildID) != nil || buildID == "" {
 		buildID = s.version
@@ -301,7 +374,7 @@ func (s *server) mergedConfig(ctx context.Context) (map[string]any, error) {
 	return map[string]any{
 		"server":       server,
 		"database":     database,
-		"purge":        s.effective(rows, keyPurge, '{'),
+		"purge":        purge,
 		"queue_runner": queueRunner,
 		"tools":        toolMap,
 		"task_classes": classMap,
@@ -463,10 +536,16 @@ func validateConfigValue(k configKey, raw json.RawMessage) error {
 		if err != nil {
 			return err
 		}
+		if err := knownKeys(m, "purge config", purgeKeys, fileOnlyKeys[k], k.ns); err != nil {
+			return err
+		}
 		return positive(m, "older_than_days", true, maxPurgeDays)
 	case keyQueueRunner:
 		m, err := object("queue_runner config")
 		if err != nil {
+			return err
+		}
+		if err := knownKeys(m, "queue_runner config", runnerKeys, fileOnlyKeys[k], k.ns); err != nil {
 			return err
 		}
 		for _, key := range []string{"poll_interval", "auto_fail_interval_seconds"} {
@@ -529,6 +608,13 @@ func validateEntries(k configKey, raw json.RawMessage) error {
 		var fields map[string]json.RawMessage
 		if jsonKind(m[name]) != '{' || json.Unmarshal(m[name], &fields) != nil {
 			return invalid("%s '%s' config must be an object", thing, name)
+		}
+		keys := toolKeys
+		if k == keyTaskClasses {
+			keys = classKeys
+		}
+		if err := knownKeys(fields, fmt.Sprintf("%s '%s' config", thing, name), keys, nil, ""); err != nil {
+			return err
 		}
 		if d, ok := fields["description"]; ok && !isNull(d) && jsonKind(d) != '"' {
 			return invalid("%s '%s' description must be a string", thing, name)

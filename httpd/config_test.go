@@ -474,3 +474,128 @@ func (e *env) array(path string) []map[string]any {
 	}
 	return out
 }
+
+// The structured rows refuse keys nobody reads, naming the key and the
+// known ones, and store nothing (they used to be kept and ignored).
+func TestPutConfigUnknownKeys(t *testing.T) {
+	cfg := loadSettings(t, testYAML)
+	e := newSeededEnv(t, daemonSeed(cfg), withSettings(cfg))
+	before := e.ok(200, "GET", "/api/config", nil)
+	rows := func() []store.ConfigEntry {
+		t.Helper()
+		r, err := e.store.ListConfig(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	stored := rows()
+	v := func(x any) map[string]any { return map[string]any{"value": x} }
+	tests := []struct {
+		name string
+		path string
+		body any
+		msg  string
+	}{
+		{"purge typo", "purge/config", v(map[string]any{"older_than_days": 3, "older_then_days": 4}),
+			"unknown key in purge config: older_then_days (known keys: older_than_days)"},
+		{"purge typo only", "purge/config", v(map[string]any{"older_than_day": 3}),
+			"unknown key in purge config: older_than_day (known keys: older_than_days)"},
+		// purge.interval has no database value: the reaper reads sparkq.yml.
+		{"purge interval", "purge/config", v(map[string]any{"older_than_days": 3, "interval": 0.5}),
+			"unknown key in purge config: interval (known keys: older_than_days); purge.interval is set in sparkq.yml, not stored in the database"},
+		{"runner typo", "queue_runner/config", v(map[string]any{"poll_intervall": 5}),
+			"unknown key in queue_runner config: poll_intervall (known keys: auto_fail_interval_seconds, base_url, poll_interval)"},
+		{"runner lock dir", "queue_runner/config", v(map[string]any{"lock_dir": "/tmp"}),
+			"unknown key in queue_runner config: lock_dir (known keys: auto_fail_interval_seconds, base_url, poll_interval); queue_runner.lock_dir is set in sparkq.yml, not stored in the database"},
+		{"tool entry", "tools/all", v(map[string]any{"t": map[string]any{"task_class": "QUICK", "timeout": 5}}),
+			"unknown key in tool 't' config: timeout (known keys: description, task_class)"},
+		{"class entry", "task_classes/all", v(map[string]any{"C": map[string]any{"timeout": 5, "descripton": "x"}}),
+			"unknown key in task_class 'C' config: descripton (known keys: description, timeout)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, e.do("PUT", "/api/config/"+tc.path, tc.body), 400, tc.msg)
+			ns, key, _ := strings.Cut(tc.path, "/")
+			dry := map[string]any{"value": map[string]any{ns: map[string]any{key: tc.body.(map[string]any)["value"]}}}
+			wantError(t, e.do("POST", "/api/config/validate", dry), 400, tc.msg)
+		})
+	}
+	if got := rows(); !reflect.DeepEqual(got, stored) {
+		t.Errorf("refused writes changed the rows:\n%v\nwant\n%v", got, stored)
+	}
+	if after := e.ok(200, "GET", "/api/config", nil); !reflect.DeepEqual(after, before) {
+		t.Errorf("refused writes changed the config:\n%v\nwant\n%v", after, before)
+	}
+	if logs := e.ok(200, "GET", "/api/audit?action_prefix=config.", nil)["logs"].([]any); len(logs) != 0 {
+		t.Errorf("refused writes audited: %v", logs)
+	}
+}
+
+// PUT replaces a structured row, as the original did; GET /api/config shows
+// every key, a key the row leaves out (or sets to null) falling back to
+// sparkq.yml, then the default, on its own — what the reaper follows. A
+// partial queue_runner PUT used to make the other keys vanish from the view.
+func TestQueueRunnerPartialPut(t *testing.T) {
+	cfg := loadSettings(t, testYAML) // poll 12, auto-fail 45, no base_url
+	e := newSeededEnv(t, daemonSeed(cfg), withSettings(cfg))
+	put := func(value string) map[string]any {
+		t.Helper()
+		return field(t, e.ok(200, "PUT", "/api/config/queue_runner/config", `{"value": `+value+`}`), "config")
+	}
+	row := func() string {
+		t.Helper()
+		rows, err := e.store.ListConfig(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Namespace == "queue_runner" && r.Key == "config" {
+				return string(r.Value)
+			}
+		}
+		return ""
+	}
+	steps := []struct {
+		name, value, row, view string
+		sweep                  float64
+	}{
+		{"poll only", `{"poll_interval": 5}`, `{"poll_interval":5}`,
+			`{"poll_interval": 5, "auto_fail_interval_seconds": 45, "base_url": null}`, 45},
+		{"replaces, not merges", `{"auto_fail_interval_seconds": 60, "base_url": "http://127.0.0.1:5077"}`,
+			`{"auto_fail_interval_seconds":60,"base_url":"http://127.0.0.1:5077"}`,
+			`{"poll_interval": 12, "auto_fail_interval_seconds": 60, "base_url": "http://127.0.0.1:5077"}`, 60},
+		{"null is unset", `{"poll_interval": null, "auto_fail_interval_seconds": 7, "base_url": null}`,
+			`{"poll_interval":null,"auto_fail_interval_seconds":7,"base_url":null}`,
+			`{"poll_interval": 12, "auto_fail_interval_seconds": 7, "base_url": null}`, 7},
+		{"empty object", `{}`, `{}`,
+			`{"poll_interval": 12, "auto_fail_interval_seconds": 45, "base_url": null}`, 45},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			got := put(st.value)
+			jsonEq(t, "queue_runner", got["queue_runner"], st.view)
+			if sweep := got["stale_handling"].(map[string]any)["auto_fail_interval_seconds"]; sweep != st.sweep {
+				t.Errorf("stale_handling.auto_fail_interval_seconds = %v, want %v", sweep, st.sweep)
+			}
+			if r := row(); r != st.row {
+				t.Errorf("stored row %s, want %s", r, st.row)
+			}
+			jsonEq(t, "GET queue_runner", e.ok(200, "GET", "/api/config", nil)["queue_runner"], st.view)
+		})
+	}
+
+	// Rows written before unknown keys were refused: the view leaves them
+	// out, so reading the view and writing it back works.
+	for _, legacy := range []struct{ ns, value, view string }{
+		{"queue_runner", `{"poll_interval": 9, "lock_dir": "/tmp/x"}`, `{"poll_interval": 9, "auto_fail_interval_seconds": 45, "base_url": null}`},
+		{"purge", `{"older_than_days": 4, "interval": "1s"}`, `{"older_than_days": 4}`},
+	} {
+		if err := e.store.PutConfig(context.Background(), legacy.ns, "config", json.RawMessage(legacy.value), "test"); err != nil {
+			t.Fatal(err)
+		}
+		view := e.ok(200, "GET", "/api/config", nil)[legacy.ns]
+		jsonEq(t, legacy.ns+" over a legacy row", view, legacy.view)
+		e.ok(200, "PUT", "/api/config/"+legacy.ns+"/config", map[string]any{"value": view})
+	}
+}

@@ -35,6 +35,15 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, _ httprout
 	if s.events == nil {
 		return errorf(http.StatusServiceUnavailable, "Live updates are not enabled on this listener")
 	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	if r.Method == http.MethodHead {
+		// A HEAD response has no body, so there is no stream to hold open.
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	// Subscribe before answering, so nothing published after the client
 	// sees the stream open is missed.
 	ch := s.events.Subscribe(r.Context())
@@ -42,11 +51,6 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request, _ httprout
 	// A server-wide write timeout would cut a long stream; lift it for this
 	// response (unsupported writers simply keep their default).
 	_ = rc.SetWriteDeadline(time.Time{})
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	var buf bytes.Buffer
 	buf.WriteString("retry: " + strconv.Itoa(int(sseRetry/time.Millisecond)) + "\n: connected\n\n")

@@ -22,14 +22,15 @@ var gzipWriters = sync.Pool{New: func() any {
 // assets) for clients that accept gzip. Handlers that set Content-Length
 // (writeJSON does) are decided on at WriteHeader without buffering; others
 // are buffered up to gzipMinBytes. Streams (text/event-stream), ranges and
-// already-encoded bodies pass through untouched.
+// already-encoded bodies pass through untouched. A HEAD request gets the
+// headers its GET would get, without compressing a body nobody receives.
 func gzipResponses(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodHead || r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		gw := &gzipWriter{rw: w}
+		gw := &gzipWriter{rw: w, head: r.Method == http.MethodHead}
 		defer gw.finish()
 		next.ServeHTTP(gw, r)
 	})
@@ -77,10 +78,11 @@ const (
 
 type gzipWriter struct {
 	rw     http.ResponseWriter
+	head   bool // HEAD: decide and set headers, but never compress
 	mode   gzipMode
 	status int
 	buf    []byte
-	zw     *gzip.Writer
+	zw     *gzip.Writer // nil for HEAD
 }
 
 func (g *gzipWriter) Header() http.Header { return g.rw.Header() }
@@ -125,8 +127,10 @@ func (g *gzipWriter) compress() {
 	h.Del("Content-Length")
 	h.Set("Content-Encoding", "gzip")
 	h.Add("Vary", "Accept-Encoding")
-	g.zw = gzipWriters.Get().(*gzip.Writer)
-	g.zw.Reset(g.rw)
+	if !g.head {
+		g.zw = gzipWriters.Get().(*gzip.Writer)
+		g.zw.Reset(g.rw)
+	}
 	g.mode = gzipOn
 	g.rw.WriteHeader(g.status)
 }
@@ -137,6 +141,9 @@ func (g *gzipWriter) Write(p []byte) (int, error) {
 	}
 	switch g.mode {
 	case gzipOn:
+		if g.zw == nil { // HEAD
+			return len(p), nil
+		}
 		return g.zw.Write(p)
 	case gzipBuffering:
 		g.buf = append(g.buf, p...)
@@ -146,6 +153,9 @@ func (g *gzipWriter) Write(p []byte) (int, error) {
 		g.compress()
 		buf := g.buf
 		g.buf = nil
+		if g.zw == nil {
+			return len(p), nil
+		}
 		if _, err := g.zw.Write(buf); err != nil {
 			return 0, err
 		}
@@ -170,7 +180,9 @@ func (g *gzipWriter) Flush() {
 	case gzipBuffering:
 		g.sendBuffered() // a stream must not wait for 8 KiB
 	case gzipOn:
-		g.zw.Flush()
+		if g.zw != nil {
+			g.zw.Flush()
+		}
 	}
 	if f, ok := g.rw.(http.Flusher); ok {
 		f.Flush()
@@ -184,6 +196,9 @@ func (g *gzipWriter) finish() {
 		g.rw.Header().Set("Content-Length", strconv.Itoa(len(g.buf)))
 		g.sendBuffered()
 	case gzipOn:
+		if g.zw == nil {
+			return
+		}
 		g.zw.Close()
 		g.zw.Reset(nil)
 		gzipWriters.Put(g.zw)

@@ -211,8 +211,19 @@ func (s *server) wrap(h handlerFunc) httprouter.Handle {
 	}
 }
 
+// handle registers a route. Every GET route also answers HEAD with the same
+// handler: net/http drops the body, so HEAD gets the GET's status and
+// headers, and the router's Allow header on a 405 lists HEAD beside GET.
+func (s *server) handle(r *httprouter.Router, method, path string, h handlerFunc) {
+	wrapped := s.wrap(h)
+	r.Handle(method, path, wrapped)
+	if method == http.MethodGet {
+		r.Handle(http.MethodHead, path, wrapped)
+	}
+}
+
 func (s *server) routes(r *httprouter.Router) {
-	handle := func(method, path string, h handlerFunc) { r.Handle(method, path, s.wrap(h)) }
+	handle := func(method, path string, h handlerFunc) { s.handle(r, method, path, h) }
 
 	handle(http.MethodGet, "/", s.redirectUI)
 	handle(http.MethodGet, "/ui", s.redirectUI)

@@ -191,7 +191,9 @@ func (nopController) Shutdown()                    {}
 
 // The document and the router agree: every registered route is documented
 // and every documented route is served — on TCP, or only on the control
-// socket for operations marked x-sparkq-socket-only.
+// socket for operations marked x-sparkq-socket-only. HEAD is implicit, as
+// OpenAPI documents usually leave it: the document never lists it, and
+// every documented GET is also served for HEAD.
 func TestOpenAPICoversRoutes(t *testing.T) {
 	doc := loadDoc(t)
 	newRouter := func(ctl Controller) *httprouter.Router {
@@ -216,6 +218,18 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		documented[key] = true
 		concrete := templateParam.ReplaceAllString(path, "x")
 		served := func(r *httprouter.Router) bool { h, _, _ := r.Lookup(method, concrete); return h != nil }
+		if method == http.MethodHead {
+			t.Errorf("%s: HEAD is implicit beside GET; do not document it", key)
+		}
+		if method == http.MethodGet {
+			r := tcp
+			if op.SocketOnly {
+				r = sock
+			}
+			if h, _, _ := r.Lookup(http.MethodHead, concrete); h == nil {
+				t.Errorf("%s: documented GET does not answer HEAD", key)
+			}
+		}
 		switch {
 		case op.SocketOnly && served(tcp):
 			t.Errorf("%s is socket-only but served on TCP", key)
@@ -239,6 +253,9 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 
 	var undocumented []string
 	for _, key := range append(registeredRoutes(t, tcp), registeredRoutes(t, sock)...) {
+		if rest, ok := strings.CutPrefix(key, http.MethodHead+" "); ok && documented[http.MethodGet+" "+rest] {
+			continue // HEAD of a documented GET
+		}
 		if !documented[key] && dispatchers[key] == "" && !slices.Contains(undocumented, key) {
 			undocumented = append(undocumented, key)
 		}

@@ -55,7 +55,9 @@ const description = `SparkQ's HTTP API, compatible with the original SparkQ serv
 
 **Control socket.** The CLI talks to the same API over the daemon's Unix socket (file mode 0600), which skips the Host, Origin and token checks and also serves the operations tagged *control (socket only)*; they are not served on TCP. Example: ` + "`curl --unix-socket data/sparkq.sock http://sparkq/control/status`" + `.
 
-**Compression.** Responses over 8 KiB are gzip-compressed on TCP when the request accepts it.`
+**Compression.** Responses over 8 KiB are gzip-compressed on TCP when the request accepts it.
+
+**HEAD.** Every GET operation also answers HEAD, with the status and headers the GET would get and no body; ` + "`HEAD /api/events`" + ` answers at once instead of opening a stream. HEAD is not listed per operation.`
 
 var tags = []m{
 	{"name": "system", "description": "Health, version, counters."},

@@ -209,12 +209,16 @@ func schemas() m {
 		}),
 		"Config": m{
 			"type":        "object",
-			"description": "The merged configuration: sparkq.yml overlaid with values stored through PUT /api/config.",
+			"description": "The merged configuration: sparkq.yml overlaid with values stored through PUT /api/config. purge and queue_runner show every key, each with the value in effect (stored, else sparkq.yml, else the default).",
 			"properties": m{
-				"server":         typ("object"),
-				"database":       typ("object"),
-				"purge":          m{"type": "object", "properties": m{"older_than_days": integer()}},
-				"queue_runner":   typ("object"),
+				"server":   typ("object"),
+				"database": typ("object"),
+				"purge":    object(m{"older_than_days": withDesc(integer(), "Retention of finished tasks, in days.")}),
+				"queue_runner": object(m{
+					"poll_interval":              withDesc(integer(), "Seconds."),
+					"auto_fail_interval_seconds": withDesc(integer(), "Seconds between stale-claim sweeps."),
+					"base_url":                   withDesc(nullStr, "null: derived from the listen address."),
+				}),
 				"tools":          m{"type": "object", "additionalProperties": m{"type": "object", "properties": m{"description": nullStr, "task_class": str()}}},
 				"task_classes":   m{"type": "object", "additionalProperties": m{"type": "object", "properties": m{"timeout": integer(), "description": nullStr}}},
 				"ui":             m{"type": "object", "properties": m{"build_id": str()}},
