@@ -105,6 +105,32 @@ func TestClaimLongPoll(t *testing.T) {
 	}
 }
 
+// TestClaimLongPollQueueEnds: a long-poll on a queue that is ended while it
+// waits, with nothing queued or running, answers 409 at once rather than
+// 204, which a client waiting again would turn into a busy loop; a claim
+// without wait there stays 204.
+func TestClaimLongPollQueueEnds(t *testing.T) {
+	e := newEnv(t, nil)
+	_, q := e.fixture()
+	results := make(chan polled, 2)
+	e.longPoll(context.Background(), q, "w", "5m", results)
+	until(t, "the worker to wait", func() bool { return e.store.Waiting(q) == 1 })
+	if r := e.do("PUT", "/api/queues/"+q+"/end", nil); r.status != http.StatusOK {
+		t.Fatalf("end queue: %d %s", r.status, r.raw)
+	}
+	if r := <-results; r.err != nil || r.status != http.StatusConflict {
+		t.Fatalf("wait on a queue ended meanwhile: %+v", r)
+	}
+	r := e.do("POST", "/api/queues/"+q+"/claim?wait=5m", nil)
+	wantError(t, r, http.StatusConflict, "Queue …")
+	if msg, _ := r.body["error"].(string); !strings.Contains(msg, "is ended and has nothing queued or running") {
+		t.Errorf("error %q does not say the queue is ended and drained", msg)
+	}
+	if r := e.do("POST", "/api/queues/"+q+"/claim", nil); r.status != http.StatusNoContent {
+		t.Fatalf("claim without wait on an ended queue: %d %s", r.status, r.raw)
+	}
+}
+
 // A worker that hangs up stops waiting: the next task goes to a live one.
 func TestClaimLongPollClientGone(t *testing.T) {
 	e := newEnv(t, nil)

@@ -130,7 +130,7 @@ func (a *app) workerCommand() *ffcli.Command {
 				log = a.stderr
 			}
 			w := worker.New(worker.Config{
-				API: c, Queue: q, WorkerID: workerID, Mode: mode, Wait: wait,
+				API: endedQueueAPI{c}, Queue: q, WorkerID: workerID, Mode: mode, Wait: wait,
 				Exec: execute, ScriptDirs: cfg.ScriptDirs, Dir: cwd, Socket: cfg.SocketPath(),
 				Heartbeat: heartbeat, Grace: grace, ReleaseOnExit: release, MaxOutput: maxOutput,
 				JSON: a.jsonOut, Out: a.stdout, Log: log, CLI: a.cliPrefix(),
@@ -155,13 +155,50 @@ func (a *app) workerCommand() *ffcli.Command {
 					}
 				}
 			}()
-			if _, err := w.Run(ctx); err != nil {
+			sum, err := w.Run(ctx)
+			var drained *queueDrainedError
+			if errors.As(err, &drained) {
+				fmt.Fprintf(log, "[worker] Queue '%s' is ended and has no tasks left. Processed %d tasks.\n", q.Name, sum.Claimed)
+				return nil
+			}
+			if err != nil {
 				return explain(err, hints{conflict: "unarchive the queue with `sparkq queue unarchive " + q.Name + "`",
 					notFound: queueHints.notFound})
 			}
 			return nil
 		},
 	})
+}
+
+// endedQueueAPI stops a worker cleanly (exit 0) at an ended queue with
+// nothing queued or running: nothing can arrive there, and the daemon
+// refuses such a wait with a conflict, which would otherwise be an error.
+type endedQueueAPI struct{ *control.Client }
+
+// queueDrainedError says an ended queue has nothing left to hand out.
+type queueDrainedError struct{ queue string }
+
+func (e *queueDrainedError) Error() string {
+	return fmt.Sprintf("queue %s is ended and has no queued or running tasks", e.queue)
+}
+
+// Unwrap makes it a conflict, which the worker takes as final rather than
+// as a daemon to retry.
+func (e *queueDrainedError) Unwrap() error { return store.ErrConflict }
+
+func (c endedQueueAPI) ClaimNextWait(ctx context.Context, queueID, workerID string, wait time.Duration) (store.Task, error) {
+	t, err := c.Client.ClaimNextWait(ctx, queueID, workerID, wait)
+	if wait <= 0 || !(errors.Is(err, store.ErrEmpty) || errors.Is(err, store.ErrConflict)) {
+		return t, err
+	}
+	// The daemon answers a wait there with a conflict, like an archived
+	// queue's; and an empty answer may be a timeout just as the queue
+	// drained. The queue's state tells them apart.
+	q, qerr := c.Client.GetQueue(ctx, queueID, "")
+	if qerr == nil && q.State == store.QueueEnded && q.Stats.Queued == 0 && q.Stats.Running == 0 {
+		return t, &queueDrainedError{queue: q.Name}
+	}
+	return t, err
 }
 
 func btoi(b bool) int {

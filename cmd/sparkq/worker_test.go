@@ -41,9 +41,10 @@ func startWorkerDaemon(t *testing.T) *fixture {
 
 // background runs `sparkq worker …` and returns its stdout lines.
 type background struct {
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan error
+	cmd    *exec.Cmd
+	lines  chan string
+	done   chan error
+	stderr *bytes.Buffer // complete once done has sent
 }
 
 func (f *fixture) background(args ...string) *background {
@@ -59,7 +60,7 @@ func (f *fixture) background(args ...string) *background {
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
-	b := &background{cmd: cmd, lines: make(chan string, 1000), done: make(chan error, 1)}
+	b := &background{cmd: cmd, lines: make(chan string, 1000), done: make(chan error, 1), stderr: &stderr}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -200,4 +201,68 @@ func TestWorkerSurvivesRestart(t *testing.T) {
 	var task store.Task
 	f.json(&task, "enqueue", "--queue", "q", "--tool", "llm-haiku", "--prompt", "after the restart")
 	w.expect(t, "--- Task Q-"+task.ID[len(task.ID)-4:]+" ("+task.ID+") ---")
+}
+
+// exit waits for a background worker to end and returns its exit code and
+// what it printed meanwhile; the deadline only stops a hung test.
+func (b *background) exit(t *testing.T) (code int, stdout, stderr string) {
+	t.Helper()
+	var lines []string
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-b.lines:
+			lines = append(lines, l)
+		case err := <-b.done:
+			b.done <- err // for the cleanup
+			for len(b.lines) > 0 {
+				lines = append(lines, <-b.lines)
+			}
+			code = b.cmd.ProcessState.ExitCode()
+			return code, strings.Join(lines, "\n"), b.stderr.String()
+		case <-timeout:
+			t.Fatalf("worker never exited; printed:\n%s", strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// TestWorkerQueueGoes: a worker whose queue is archived, deleted or ended
+// (with nothing left) while it waits exits, saying why, instead of waiting
+// or asking again forever.
+func TestWorkerQueueGoes(t *testing.T) {
+	t.Parallel()
+	f := startWorkerDaemon(t)
+	for _, tc := range []struct {
+		queue  string
+		change []string
+		code   int
+		says   []string
+	}{
+		{"gone", []string{"queue", "delete", "gone", "--session", "s", "--yes"}, 1, []string{"Queue not found", "sparkq queue list"}},
+		{"shelved", []string{"queue", "archive", "shelved", "--session", "s"}, 1, []string{"archived", "sparkq queue unarchive shelved"}},
+		{"done", []string{"queue", "end", "done", "--session", "s"}, 0, []string{"Queue 'done' is ended and has no tasks left. Processed 0 tasks."}},
+	} {
+		f.ok("queue", "create", tc.queue, "--session", "s")
+		w := f.background("worker", "--queue", tc.queue, "--session", "s", "--watch")
+		w.expect(t, "watching for new tasks")
+		// Let the long-poll reach the daemon, so the change comes while it
+		// waits; were it late, the worker must still exit the same way.
+		time.Sleep(200 * time.Millisecond)
+		f.ok(tc.change...)
+		code, stdout, stderr := w.exit(t)
+		for _, want := range tc.says {
+			if code != tc.code || !strings.Contains(stdout+stderr, want) {
+				t.Fatalf("%s: exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s", tc.queue, code, tc.code, want, stdout, stderr)
+			}
+		}
+	}
+	// A worker that starts on an ended queue with nothing left stops at once,
+	// however long it was told to wait.
+	for _, args := range [][]string{{"--watch"}, {"--wait", "1h"}, {"--once", "--wait", "1h"}} {
+		w := f.background(append([]string{"worker", "--queue", "done", "--session", "s"}, args...)...)
+		code, stdout, stderr := w.exit(t)
+		if code != 0 || !strings.Contains(stdout, "Queue 'done' is ended and has no tasks left.") {
+			t.Fatalf("worker %v on a drained queue: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
 }

@@ -329,12 +329,15 @@ func (s *Store) setQueueState(ctx context.Context, id string, next func(store.Qu
 		out, err = getQueue(ctx, tx, id)
 		return err
 	})
+	if err == nil {
+		s.queuesChanged(id) // blocked claims may have to end (wait.go)
+	}
 	return out, err
 }
 
 // DeleteQueue implements store.Store; its tasks go with it.
 func (s *Store) DeleteQueue(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx wtx) error {
+	err := s.write(ctx, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM queues WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete queue %s: %w", id, err)
@@ -344,4 +347,8 @@ func (s *Store) DeleteQueue(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.queuesChanged(id) // its blocked claims end with not found
+	}
+	return err
 }

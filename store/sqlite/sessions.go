@@ -179,8 +179,30 @@ func (s *Store) UpdateSession(ctx context.Context, id string, u store.SessionUpd
 	return out, err
 }
 
+// sessionQueues lists the ids of a session's queues.
+func sessionQueues(ctx context.Context, tx wtx, sessionID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM queues WHERE session_id = ?`, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("list queues of session %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list queues of session %s: %w", sessionID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list queues of session %s: %w", sessionID, err)
+	}
+	return ids, nil
+}
+
 // EndSession implements store.Store.
 func (s *Store) EndSession(ctx context.Context, id string) (out store.Session, err error) {
+	var queues []string
 	err = s.write(ctx, func(tx wtx) error {
 		cur, err := getSession(ctx, tx, id)
 		if err != nil {
@@ -188,6 +210,9 @@ func (s *Store) EndSession(ctx context.Context, id string) (out store.Session, e
 		}
 		if cur.Status == store.SessionEnded {
 			return store.Conflict("Session %s is already ended", cur.Name)
+		}
+		if queues, err = sessionQueues(ctx, tx, id); err != nil {
+			return err
 		}
 		now := s.stamp()
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET status = 'ended', ended_at = ?, updated_at = ? WHERE id = ?`, now, now, id); err != nil {
@@ -202,12 +227,20 @@ func (s *Store) EndSession(ctx context.Context, id string) (out store.Session, e
 		out, err = getSession(ctx, tx, id)
 		return err
 	})
+	if err == nil {
+		s.queuesChanged(queues...) // its queues ended: blocked claims may have to end (wait.go)
+	}
 	return out, err
 }
 
 // DeleteSession implements store.Store; queues and tasks go with it.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx wtx) error {
+	var queues []string
+	err := s.write(ctx, func(tx wtx) error {
+		var err error
+		if queues, err = sessionQueues(ctx, tx, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete session %s: %w", id, err)
@@ -217,4 +250,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.queuesChanged(queues...) // blocked claims on its queues end with not found
+	}
+	return err
 }

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -18,16 +20,23 @@ import (
 // the task first, the waiter goes back to its old place in the list (its
 // ticket), ahead of everyone who came later.
 //
+// Writes that end, archive or delete a queue tell all its waiters to look
+// again (queuesChanged), without taking them out of line: a fresh claim
+// would now fail (archived, deleted) or find nothing that can still come
+// (ended and drained, see outlook), and a waiter should say so at once
+// rather than sit out its timeout.
+//
 // A PostgreSQL backend would do the same with LISTEN/NOTIFY: the notify in
 // the enqueueing transaction, the list in each process.
 
 // waitSet is the waiter lists of all queues. The zero value is ready.
 type waitSet struct {
-	mu     sync.Mutex
-	queues map[string][]*waiter // each sorted by ticket
-	ticket uint64
-	done   chan struct{} // closed by close; made on first use
-	closed bool
+	mu      sync.Mutex
+	queues  map[string][]*waiter            // each sorted by ticket
+	members map[string]map[*waiter]struct{} // every waiter, listed or woken
+	ticket  uint64
+	done    chan struct{} // closed by close; made on first use
+	closed  bool
 }
 
 // waiter is one blocked ClaimNextWait call. Whenever it is not listed it
@@ -38,6 +47,9 @@ type waiter struct {
 	ticket uint64
 	wake   chan struct{} // capacity 1
 	listed bool          // guarded by waitSet.mu
+	// recheck (capacity 1) says the queue's state changed. It reaches
+	// woken waiters too, which may have read the queue just before.
+	recheck chan struct{}
 }
 
 // join lists a new waiter at the back of queue's list. It returns a channel
@@ -49,9 +61,16 @@ func (ws *waitSet) join(queue string) (*waiter, <-chan struct{}) {
 		ws.done = make(chan struct{})
 	}
 	ws.ticket++
-	w := &waiter{queue: queue, ticket: ws.ticket, wake: make(chan struct{}, 1)}
+	w := &waiter{queue: queue, ticket: ws.ticket, wake: make(chan struct{}, 1), recheck: make(chan struct{}, 1)}
 	if !ws.closed {
 		ws.insert(w)
+		if ws.members == nil {
+			ws.members = map[string]map[*waiter]struct{}{}
+		}
+		if ws.members[queue] == nil {
+			ws.members[queue] = map[*waiter]struct{}{}
+		}
+		ws.members[queue][w] = struct{}{}
 	}
 	return w, ws.done
 }
@@ -91,6 +110,12 @@ func (ws *waitSet) insert(w *waiter) {
 func (ws *waitSet) leave(w *waiter) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	if m := ws.members[w.queue]; m != nil {
+		delete(m, w)
+		if len(m) == 0 {
+			delete(ws.members, w.queue)
+		}
+	}
 	if w.listed {
 		list := ws.queues[w.queue]
 		if i := slices.Index(list, w); i >= 0 {
@@ -112,6 +137,19 @@ func (ws *waitSet) notify(queue string, n int) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	ws.wakeLocked(queue, n)
+}
+
+// changed asks every waiter of queue to look at the queue again. They
+// keep their places in line.
+func (ws *waitSet) changed(queue string) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for w := range ws.members[queue] {
+		select {
+		case w.recheck <- struct{}{}:
+		default: // already told
+		}
+	}
 }
 
 func (ws *waitSet) wakeLocked(queue string, n int) {
@@ -159,14 +197,61 @@ func (ws *waitSet) close() {
 			w.listed = false
 		}
 	}
-	ws.queues = nil
+	ws.queues, ws.members = nil, nil
 }
 
 // taskQueued wakes waiters after a committed write made n tasks of queue
 // claimable.
 func (s *Store) taskQueued(queueID string, n int) { s.waits.notify(queueID, n) }
 
-// ClaimNextWait implements store.Store.
+// queuesChanged tells the waiters of queues, after a committed write ended,
+// archived or deleted them, to look again.
+func (s *Store) queuesChanged(queueIDs ...string) {
+	for _, id := range queueIDs {
+		s.waits.changed(id)
+	}
+}
+
+// What waiting on a queue can still lead to.
+const (
+	queueOpen     = iota // a task may yet be queued: wait
+	queueDrained         // ended, and nothing queued or running is left
+	queueArchived        // claims fail
+	queueGone            // deleted
+)
+
+// outlook reads whether a task may still become queued in a queue. An
+// active queue takes new tasks. An ended one takes none (Enqueue, Requeue
+// and Rerun refuse it), but a running task can still come back: Release
+// puts it back, and a stale sweep followed by Reset to queued does too. So
+// a waiter on an ended queue waits while it has running (or queued) tasks.
+// A failed task alone is no reason to wait: only a person's Reset of an
+// auto-failed task would queue it again.
+func (s *Store) outlook(ctx context.Context, queueID string) (o int, name string, err error) {
+	var state string
+	var ended bool
+	var queued, running int
+	err = s.read(ctx, func(c *sql.Conn) error {
+		return c.QueryRowContext(ctx, `SELECT name, state, ended, n_queued, n_running FROM queues WHERE id = ?`, queueID).
+			Scan(&name, &state, &ended, &queued, &running)
+	})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return queueGone, "", nil
+	case err != nil:
+		return 0, "", fmt.Errorf("read queue %s: %w", queueID, err)
+	case state == store.QueueArchived:
+		return queueArchived, name, nil
+	case ended && queued == 0 && running == 0:
+		return queueDrained, name, nil
+	}
+	return queueOpen, name, nil
+}
+
+// ClaimNextWait implements store.Store. It also ends, with what a claim
+// would answer, when the queue is archived (conflict) or deleted (not
+// found), and with a conflict when it is ended with nothing left that could
+// come back, whether before or during the wait.
 func (s *Store) ClaimNextWait(ctx context.Context, queueID, workerID string, wait time.Duration) (store.Task, error) {
 	if wait <= 0 {
 		return s.ClaimNext(ctx, queueID, workerID)
@@ -177,20 +262,42 @@ func (s *Store) ClaimNextWait(ctx context.Context, queueID, workerID string, wai
 	defer s.waits.leave(w)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+claim:
 	for {
 		t, err := s.ClaimNext(ctx, queueID, workerID)
 		if !errors.Is(err, store.ErrEmpty) {
 			return t, err
 		}
-		select {
-		case <-w.wake:
-			s.waits.rejoin(w)
-		case <-timer.C:
-			return store.Task{}, err
-		case <-closed:
-			return store.Task{}, err
-		case <-ctx.Done():
-			return store.Task{}, ctx.Err()
+		for fresh := true; ; fresh = false {
+			switch o, name, oerr := s.outlook(ctx, queueID); {
+			case oerr != nil && ctx.Err() != nil:
+				return store.Task{}, ctx.Err()
+			case oerr != nil:
+				return store.Task{}, oerr
+			case o == queueDrained && fresh:
+				// A conflict, not "empty": a client that waits again on
+				// an empty answer would otherwise spin, as this one comes
+				// at once.
+				return store.Task{}, store.Conflict("Queue %s is ended and has nothing queued or running: no task can arrive, so a wait would never end", name)
+			case o != queueOpen:
+				// Changed since the claim: a fresh one gives the answer
+				// (and its wording).
+				continue claim
+			}
+			select {
+			case <-w.wake:
+				s.waits.rejoin(w)
+				continue claim
+			case <-w.recheck:
+				// Look again without claiming: still in line, so a task
+				// queued meanwhile goes to whoever is first.
+			case <-timer.C:
+				return store.Task{}, err
+			case <-closed:
+				return store.Task{}, err
+			case <-ctx.Done():
+				return store.Task{}, ctx.Err()
+			}
 		}
 	}
 }

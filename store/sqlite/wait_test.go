@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -274,5 +275,171 @@ func TestClaimNextWaitRace(t *testing.T) {
 	wg.Wait()
 	if len(claimed) != workers*perWorker || s.waits.waiting(q.ID) != 0 {
 		t.Fatalf("claimed %d, waiting %d", len(claimed), s.waits.waiting(q.ID))
+	}
+}
+
+// result takes one waiter's answer; the deadline only stops a hung test.
+func result(t *testing.T, results <-chan claimResult) claimResult {
+	t.Helper()
+	select {
+	case r := <-results:
+		return r
+	case <-time.After(30 * time.Second):
+		t.Fatal("a waiter never returned")
+		return claimResult{}
+	}
+}
+
+// TestClaimNextWaitQueueGoes: waiters blocked on a queue that is archived
+// or deleted end with what a claim would say, long before their timeout;
+// on a queue ended with nothing left they end with a conflict (an empty
+// answer at once would make a client that waits again spin).
+func TestClaimNextWaitQueueGoes(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		change func(s *Store, q store.Queue) error
+		want   store.Kind
+	}{
+		{"archive queue", func(s *Store, q store.Queue) error { _, err := s.ArchiveQueue(ctx, q.ID); return err }, store.KindConflict},
+		{"delete queue", func(s *Store, q store.Queue) error { return s.DeleteQueue(ctx, q.ID) }, store.KindNotFound},
+		{"delete session", func(s *Store, q store.Queue) error { return s.DeleteSession(ctx, q.SessionID) }, store.KindNotFound},
+		{"end queue", func(s *Store, q store.Queue) error { _, err := s.EndQueue(ctx, q.ID); return err }, store.KindConflict},
+		{"end session", func(s *Store, q store.Queue) error { _, err := s.EndSession(ctx, q.SessionID); return err }, store.KindConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t, Options{})
+			q := mustQueue(t, s, "goes")
+			other := mustQueue(t, s, "stays")
+			results := make(chan claimResult, 3)
+			startWaiter(t, ctx, s, q.ID, "a", results)
+			startWaiter(t, ctx, s, q.ID, "b", results)
+			startWaiter(t, ctx, s, other.ID, "other", results)
+			if err := tc.change(s, q); err != nil {
+				t.Fatal(err)
+			}
+			_, fresh := s.ClaimNext(ctx, q.ID, "fresh")
+			ended := strings.HasPrefix(tc.name, "end ")
+			if ended {
+				wantKind(t, fresh, store.KindEmpty) // claiming without a wait stays "nothing now"
+			} else {
+				wantKind(t, fresh, tc.want)
+			}
+			for range 2 {
+				r := result(t, results)
+				if r.worker == "other" {
+					t.Fatalf("waiter on another queue returned: %+v %v", r.task, r.err)
+				}
+				wantKind(t, r.err, tc.want)
+				switch {
+				case ended && !strings.Contains(r.err.Error(), "Queue goes is ended and has nothing queued or running"):
+					t.Fatalf("%s got %q, want it to say the queue is ended and drained", r.worker, r.err)
+				case !ended && r.err.Error() != fresh.Error():
+					t.Fatalf("%s got %q, a claim says %q", r.worker, r.err, fresh)
+				}
+			}
+			if n := s.waits.waiting(q.ID); n != 0 {
+				t.Fatalf("%d waiters left behind", n)
+			}
+			// The other queue's waiter still waits, and still gets its task.
+			task, err := s.Enqueue(ctx, store.NewTask{QueueID: other.ID, ToolName: "run-bash"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := result(t, results); r.err != nil || r.task.ID != task.ID {
+				t.Fatalf("other waiter: %+v %v", r.task, r.err)
+			}
+			// A wait that starts now ends at once too.
+			go func() {
+				task, err := s.ClaimNextWait(ctx, q.ID, "late", time.Hour)
+				results <- claimResult{"late", task, err}
+			}()
+			wantKind(t, result(t, results).err, tc.want)
+		})
+	}
+}
+
+// TestClaimNextWaitEndedQueue: on an ended queue a running task can still
+// come back (Release), so waiters keep waiting, in order, while one runs;
+// once nothing is queued or running a wait ends at once.
+func TestClaimNextWaitEndedQueue(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Options{})
+	q := mustQueue(t, s, "ended")
+	tasks := enqueueN(t, s, q.ID, 2)
+	for _, task := range tasks {
+		if _, err := s.Claim(ctx, task.ID, "holder"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := make(chan claimResult, 2)
+	startWaiter(t, ctx, s, q.ID, "before", results)
+	if _, err := s.EndQueue(ctx, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	startWaiter(t, ctx, s, q.ID, "after", results)
+	for i, want := range []string{"before", "after"} {
+		if _, err := s.Release(ctx, tasks[i].ID, "holder"); err != nil {
+			t.Fatal(err)
+		}
+		r := result(t, results)
+		if r.err != nil || r.worker != want || r.task.ID != tasks[i].ID {
+			t.Fatalf("release %d: %s got %+v %v, want %s to get %s", i, r.worker, r.task, r.err, want, tasks[i].ID)
+		}
+	}
+	for _, task := range tasks {
+		if _, err := s.Complete(ctx, task.ID, store.Completion{Summary: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nothing left that could come back: no waiting.
+	go func() {
+		task, err := s.ClaimNextWait(ctx, q.ID, "drained", time.Hour)
+		results <- claimResult{"drained", task, err}
+	}()
+	wantKind(t, result(t, results).err, store.KindConflict)
+	if n := s.waits.waiting(q.ID); n != 0 {
+		t.Fatalf("%d waiters left behind", n)
+	}
+}
+
+// TestWaitSetChanged: a state change reaches every waiter of the queue,
+// listed or already woken, and takes none out of line.
+func TestWaitSetChanged(t *testing.T) {
+	var ws waitSet
+	a, _ := ws.join("q")
+	b, _ := ws.join("q")
+	c, _ := ws.join("other")
+	ws.notify("q", 1) // a is woken, no longer listed
+	ws.changed("q")
+	ws.changed("q") // a second change before they look: one token is enough
+	for _, w := range []*waiter{a, b} {
+		select {
+		case <-w.recheck:
+		default:
+			t.Fatalf("waiter %d not told", w.ticket)
+		}
+	}
+	select {
+	case <-c.recheck:
+		t.Fatal("waiter of another queue told")
+	default:
+	}
+	if ws.waiting("q") != 1 {
+		t.Fatalf("listed: %d", ws.waiting("q"))
+	}
+	<-a.wake // as ClaimNextWait does before it rejoins
+	ws.rejoin(a)
+	ws.notify("q", 1)
+	select {
+	case <-a.wake:
+	default:
+		t.Fatal("a lost its place")
+	}
+	ws.leave(a) // passes its wake-up on to b
+	ws.leave(b)
+	ws.leave(c)
+	if len(ws.members) != 0 || len(ws.queues) != 0 {
+		t.Fatalf("left behind: %v %v", ws.members, ws.queues)
 	}
 }

@@ -148,7 +148,9 @@ func operations() []op {
 			params: []m{queueID}, ok: map[int]any{200: object(m{"message": str(), "queue": ref("Queue")})}, errs: []int{notFound}},
 		{method: post, path: "/api/queues/{id}/claim", id: "claimNext", tag: "queues", summary: "Claim the queue's oldest queued task",
 			desc: "Atomic FIFO claim: each task is handed out exactly once, however many workers ask at the same time. " +
-				"With ?wait the request waits (long-poll) for a task to be enqueued before answering 204.",
+				"With ?wait the request waits (long-poll) for a task to be enqueued before answering 204. " +
+				"A wait ends early when the queue is archived (409) or deleted (404), and answers 409 at once " +
+				"when the queue is ended with nothing queued or running, as no task can arrive there.",
 			params: []m{queueID, query("wait", `How long to wait for a task: a duration ("30s") or seconds, at most 5m; default 0.`, str())},
 			body:   workerBody, bodyOptional: true,
 			ok: map[int]any{200: claimedResp, 204: "The queue has no queued task."}, errs: []int{notFound, conflict}},
@@ -257,7 +259,13 @@ func operations() []op {
 		{method: get, path: "/api/config", id: "getConfig", tag: "config", summary: "The merged configuration",
 			ok: map[int]any{200: ref("Config")}},
 		{method: put, path: "/api/config/{namespace}/{key}", id: "putConfig", tag: "config", summary: "Store one configuration value",
-			desc:   "Supported pairs: purge/config, queue_runner/config, tools/all, task_classes/all, ui/build_id, features/flags, defaults/queue.",
+			desc: "Supported pairs: purge/config, queue_runner/config, tools/all, task_classes/all, ui/build_id, features/flags, defaults/queue, defaults/model.\n\n" +
+				"The value replaces the stored one. Structured values accept only their known keys; any other key is a 400 naming it and the known keys, and nothing is stored:\n" +
+				"- purge/config: `{older_than_days}` (required integer, 1–36500). `purge.interval` is a sparkq.yml setting only.\n" +
+				"- queue_runner/config: `{poll_interval?, auto_fail_interval_seconds?, base_url?}` (positive integers; an http(s) URL). " +
+				"A key left out or null is not stored and falls back on its own to sparkq.yml, then the default; GET /api/config shows every key with the value in effect. " +
+				"To change one key and keep the others stored, send them all. `lock_dir` is a sparkq.yml setting only.\n" +
+				"- tools/all: `{<name>: {task_class, description?}}`; task_classes/all: `{<name>: {timeout, description?}}`. They replace the tables.",
 			params: []m{pathParam("namespace", "e.g. purge."), pathParam("key", "e.g. config.")},
 			body:   input([]string{"value"}, m{"value": withDesc(m{}, "Validated per pair.")}),
 			ok:     map[int]any{200: configResp}, errs: []int{notFound, conflict}},
