@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparkq/sparkq/daemon/config"
 	"github.com/sparkq/sparkq/store"
 )
 
@@ -40,7 +41,7 @@ func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
 // or a config row written through the API): see Resolve.
 type Settings struct {
 	SweepInterval time.Duration // stale sweep period (default 30 s)
-	PurgeInterval time.Duration // purge period (default 1 h)
+	PurgeInterval time.Duration // purge period (default 1 h, at least config.MinPurgeInterval)
 	RetentionDays int           // finished tasks older than this go (default 3)
 	PurgeBatch    int           // rows per purge transaction (default DefaultPurgeBatch)
 }
@@ -67,6 +68,9 @@ func (s Settings) withDefaults() Settings {
 	if s.PurgeInterval <= 0 {
 		s.PurgeInterval = DefaultPurgeInterval
 	}
+	// sparkq.yml refuses shorter ones; this also covers hand-built
+	// settings, which would otherwise make Run purge without pause.
+	s.PurgeInterval = max(s.PurgeInterval, config.MinPurgeInterval)
 	if s.RetentionDays <= 0 {
 		s.RetentionDays = DefaultRetentionDays
 	}

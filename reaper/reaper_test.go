@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparkq/sparkq/daemon/config"
 	"github.com/sparkq/sparkq/store"
 	"github.com/sparkq/sparkq/store/sqlite"
 )
@@ -173,6 +174,38 @@ func TestUpdateReplans(t *testing.T) {
 	s := r.Stats()
 	if s.Sweeps != 2 || s.Purges != 1 || s.SweepIntervalSeconds != 10 || s.RetentionDays != 7 || s.PurgeBatch != DefaultPurgeBatch {
 		t.Fatalf("10 s after the update: %+v", s)
+	}
+	cancel()
+	<-done
+}
+
+// TestPurgeIntervalFloor: a purge interval below config.MinPurgeInterval,
+// from New or Update, is raised to it, so Run waits between purges instead
+// of purging without pause.
+func TestPurgeIntervalFloor(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clk := newFakeClock(start)
+	st, _ := setup(t, clk)
+	r := New(st, Settings{SweepInterval: time.Hour, PurgeInterval: time.Millisecond}, clk, nil)
+	if s := r.Stats(); s.PurgeIntervalSeconds != config.MinPurgeInterval.Seconds() {
+		t.Fatalf("New with a 1ms purge interval: %+v", s)
+	}
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	<-clk.waiting // purged at start-up, now waits for the next purge
+	clk.mu.Lock()
+	next := clk.waiters[len(clk.waiters)-1].at
+	clk.mu.Unlock()
+	if want := start.Add(config.MinPurgeInterval); !next.Equal(want) {
+		t.Fatalf("the reaper sleeps until %v, want %v", next.Sub(start), want.Sub(start))
+	}
+
+	r.Update(Settings{SweepInterval: time.Hour, PurgeInterval: time.Nanosecond})
+	<-clk.waiting // re-planned
+	if s := r.Stats(); s.PurgeIntervalSeconds != config.MinPurgeInterval.Seconds() || s.Purges != 1 {
+		t.Fatalf("after an update to 1ns: %+v", s)
 	}
 	cancel()
 	<-done

@@ -47,6 +47,8 @@ func TestResolve(t *testing.T) {
 		{"fractional days and huge values fall back", file, []store.ConfigEntry{
 			row("purge", `{"older_than_days": 2.5}`), row("queue_runner", `{"auto_fail_interval_seconds": 1e30}`),
 		}, Settings{SweepInterval: 45 * time.Second, PurgeInterval: 2 * time.Hour, RetentionDays: 7, PurgeBatch: DefaultPurgeBatch}},
+		{"purge interval below the minimum is raised", config.Config{Purge: config.Purge{Interval: time.Millisecond}}, nil,
+			Settings{SweepInterval: 30 * time.Second, PurgeInterval: config.MinPurgeInterval, RetentionDays: 3, PurgeBatch: DefaultPurgeBatch}},
 		{"not an object", file, []store.ConfigEntry{row("purge", `3`), row("queue_runner", `null`)},
 			Settings{SweepInterval: 45 * time.Second, PurgeInterval: 2 * time.Hour, RetentionDays: 7, PurgeBatch: DefaultPurgeBatch}},
 	}

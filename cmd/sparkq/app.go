@@ -55,11 +55,18 @@ type app struct {
 	literal int
 	// timeout bounds one-shot commands (requestTimeout; tests shorten it).
 	timeout time.Duration
+	// systemConfigDirs are searched for sparkq.yml after the usual places:
+	// config.SystemDir, the packaged daemon's; tests replace it.
+	systemConfigDirs []string
+	// args is the command line and loaded the configuration loadConfig
+	// returned last, for advice on errors (explainAccess).
+	args   []string
+	loaded *config.Config
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv,
-		path: map[*ffcli.Command]string{}, timeout: requestTimeout}
+		path: map[*ffcli.Command]string{}, timeout: requestTimeout, systemConfigDirs: []string{config.SystemDir}}
 	a.root = a.group("", "sparkq", "SparkQ command-line client",
 		a.lifecycleCommands(),
 		a.sessionCommands(),
@@ -78,6 +85,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if cfg, rest, ok := serviceArgs(args); ok {
 		return a.execService(cfg, rest)
 	}
+	a.args = args
 	for i, arg := range args {
 		if arg == "--" {
 			a.literal = len(args) - i - 1
@@ -351,6 +359,9 @@ func (a *app) report(err error) int {
 		fmt.Fprintln(a.stderr, "Error: "+control.ErrNotRunning.Error())
 		return exitError
 	}
+	if access := a.explainAccess(err); access != nil {
+		err = access
+	}
 	var ce *cliError
 	if !errors.As(err, &ce) {
 		ce = &cliError{code: exitError, msg: err.Error()}
@@ -378,12 +389,22 @@ func indentRest(msg string) string {
 
 // loadConfig locates and reads sparkq.yml as the daemon does, and applies
 // the overrides that move the socket (--socket, SPARKQ_SOCKET, SPARKQ_DB).
-func (a *app) loadConfig() (config.Config, error) {
+// The packaged daemon's config comes last, so that on a machine with the
+// .deb or .rpm `sparkq status` finds it without --config.
+func (a *app) loadConfig() (config.Config, error) { return a.loadConfigFrom(a.systemConfigDirs) }
+
+// loadLaunchConfig is loadConfig for commands that start a daemon (run,
+// start, restart): they never fall back to the packaged service's config,
+// or `sudo sparkq start` in a folder without sparkq.yml would start a
+// second, root-owned daemon on the service's data.
+func (a *app) loadLaunchConfig() (config.Config, error) { return a.loadConfigFrom(nil) }
+
+func (a *app) loadConfigFrom(systemDirs []string) (config.Config, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return config.Config{}, fmt.Errorf("find working directory: %w", err)
 	}
-	path, _ := config.Locate(a.configFlag, a.getenv, cwd, exeDir())
+	path, _ := config.Locate(a.configFlag, a.getenv, cwd, exeDir(), systemDirs...)
 	cfg, warns, err := config.Load(path)
 	for _, w := range warns {
 		fmt.Fprintln(a.stderr, "Warning: "+w.String())
@@ -417,6 +438,7 @@ func (a *app) loadConfig() (config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
+	a.loaded = &cfg
 	return cfg, nil
 }
 

@@ -107,7 +107,7 @@ func (a *app) runCommand() *ffcli.Command {
 			if err := d.check(a); err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
+			cfg, err := a.loadLaunchConfig()
 			if err != nil {
 				return err
 			}
@@ -147,7 +147,7 @@ so and exits 0.`,
 			if wait <= 0 {
 				return a.usagef("--wait must be greater than 0")
 			}
-			cfg, err := a.loadConfig()
+			cfg, err := a.loadLaunchConfig()
 			if err != nil {
 				return err
 			}
@@ -453,7 +453,7 @@ func (a *app) restartCommand() *ffcli.Command {
 			if wait <= 0 {
 				return a.usagef("--wait must be greater than 0")
 			}
-			cfg, err := a.loadConfig()
+			cfg, err := a.loadLaunchConfig()
 			if err != nil {
 				return err
 			}

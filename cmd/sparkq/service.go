@@ -20,7 +20,9 @@ func (a *app) serviceCommand() *ffcli.Command {
 		long: `Passed to sparkqd service. --user (the default unless root) installs a
 systemd user unit or a LaunchAgent; --system a system unit or LaunchDaemon.
 install takes the CLI's --config, made absolute. Installing twice is harmless;
-uninstall removes only what install wrote. status exits 3 when not running.`,
+uninstall removes only what install wrote. status exits 3 when not running.
+With the sparkq package's unit installed and none of your own, status, start,
+stop and restart act on the package's unit; install refuses.`,
 		exec: func(context.Context, []string) error {
 			return a.usagef("name an action: install, uninstall, start, stop, restart or status")
 		},

@@ -79,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cwd, _ := os.Getwd()
 	exe, _ := os.Executable()
+	// Unlike the CLI, not config.SystemDir: the packaged unit names its
+	// config, and a daemon started by hand must not adopt its data.
 	path, _ := config.Locate(*cfgPath, os.Getenv, cwd, filepath.Dir(exe))
 	o := config.Overrides{Host: *host, Port: *port, DBPath: *db, Socket: *socket}
 

@@ -29,6 +29,10 @@ default as root) under systemd (Linux) or launchd (macOS).
   restart    stop and start, e.g. after a reinstall
   status     installed? running? (exit 3 when not running; --json)
 
+Where the sparkq package installed its system unit and the scope has none
+of its own, status, start, stop and restart act on the package's unit, and
+install refuses to add a second daemon beside it.
+
 flags:
 `
 
@@ -92,12 +96,18 @@ func runService(args []string, getenv func(string) string, stdout, stderr io.Wri
 		var change service.Change
 		if change, err = m.Uninstall(); change == service.Absent {
 			fmt.Fprintf(stdout, "SparkQ is not installed as %s (no %s); nothing to remove.\n", what, m.File())
+			if p := m.PackagedUnit(); p != "" {
+				fmt.Fprintf(stdout, "%s belongs to the sparkq package: removing the package removes it.\n", p)
+			}
 		} else if err == nil {
 			fmt.Fprintf(stdout, "Removed %s: SparkQ no longer runs as %s. Its data, logs and config are kept.\n", m.File(), what)
 		}
 	case "start", "stop", "restart":
 		do := map[string]func() error{"start": m.Start, "stop": m.Stop, "restart": m.Restart}[action]
 		if err = do(); err == nil {
+			if p := m.ActsOnPackaged(); p != "" {
+				what = "the sparkq package's systemd system service, " + p
+			}
 			fmt.Fprintf(stdout, "SparkQ (%s): %s done.\n", what, action)
 		}
 	case "status":
@@ -164,6 +174,7 @@ func installSpec(scope service.Scope, cfgPath, runAs string, getenv func(string)
 	if err != nil {
 		return service.Spec{}, err
 	}
+	// Not config.SystemDir: that config is the packaged service's.
 	path, _ := config.Locate(cfgPath, getenv, cwd, filepath.Dir(exe))
 	cfg, err := daemon.LoadConfig(path, config.Overrides{})
 	if err != nil {
@@ -244,7 +255,7 @@ func logDir(dir, owner string) error {
 func printServiceStatus(w io.Writer, st service.Status, what string, asJSON bool) {
 	if asJSON {
 		b, _ := json.MarshalIndent(map[string]any{"scope": st.Scope, "platform": st.Platform, "file": st.File,
-			"installed": st.Installed, "running": st.Running}, "", "  ")
+			"installed": st.Installed, "packaged": st.Packaged, "running": st.Running}, "", "  ")
 		fmt.Fprintln(w, string(b))
 		return
 	}
@@ -255,5 +266,12 @@ func printServiceStatus(w io.Writer, st service.Status, what string, asJSON bool
 	case st.Installed:
 		state = "installed, not running"
 	}
+	if st.Packaged {
+		what = "the sparkq package's systemd system service"
+	}
 	fmt.Fprintf(w, "SparkQ as %s: %s\n  File: %s\n", what, state, st.File)
+	if st.Packaged {
+		fmt.Fprintf(w, "  Manage it with systemctl: `sudo systemctl start|stop|restart|status sparkq`.\n"+
+			"  Its socket is the sparkq user's: `sudo -u sparkq sparkq status`.\n")
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sparkq/sparkq/daemon/service"
 )
 
 var sparkqd string
@@ -86,6 +88,7 @@ func TestServiceUsage(t *testing.T) {
 // TestServiceStatusNotInstalled: a user service that was never installed
 // is reported as such, with exit status 3 as `sparkq status` uses.
 func TestServiceStatusNotInstalled(t *testing.T) {
+	skipIfPackaged(t)
 	home := t.TempDir()
 	out, stderr, code := sparkqdIn(t, t.TempDir(), home, "service", "status", "--user", "--json")
 	if code != exitNotRunning {
@@ -115,6 +118,7 @@ func TestServiceInstallWithoutSystemd(t *testing.T) {
 	if _, err := os.Stat("/run/systemd/system"); err == nil {
 		t.Skip("systemd runs here; this test checks machines where it does not")
 	}
+	skipIfPackaged(t)
 	home, dir := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "sparkq.yml"), []byte("server:\n  port: 5999\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -125,6 +129,15 @@ func TestServiceInstallWithoutSystemd(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(home); len(entries) > 0 {
 		t.Fatalf("install without systemd wrote into HOME: %v", entries)
+	}
+}
+
+// skipIfPackaged skips tests that expect no sparkq service at all on a
+// machine where the sparkq package is installed: its unit is reported.
+func skipIfPackaged(t *testing.T) {
+	m, err := service.New(service.User)
+	if err == nil && m.PackagedUnit() != "" {
+		t.Skipf("the sparkq package is installed here (%s)", m.PackagedUnit())
 	}
 }
 
@@ -188,5 +201,29 @@ func TestBadEnvironmentVariableIsReported(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), `"SPARKQ_PORT"`) {
 		t.Fatalf("SPARKQ_PORT=abc: want exit 2 naming the variable, got %v\n%s", err, out)
+	}
+}
+
+// TestPrintPackagedStatus: the packaged unit is named as such, with how to
+// manage it, and --json says packaged.
+func TestPrintPackagedStatus(t *testing.T) {
+	st := service.Status{Scope: service.System, Platform: "linux-systemd", File: "/usr/lib/systemd/system/sparkq.service",
+		Installed: true, Packaged: true, Running: true}
+	var text strings.Builder
+	printServiceStatus(&text, st, "a systemd user service", false)
+	for _, want := range []string{"SparkQ as the sparkq package's systemd system service: running",
+		"File: /usr/lib/systemd/system/sparkq.service", "sudo systemctl start|stop|restart|status sparkq", "sudo -u sparkq sparkq status"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("status text lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js strings.Builder
+	printServiceStatus(&js, st, "a systemd user service", true)
+	var got struct {
+		Scope                        string
+		Installed, Packaged, Running bool
+	}
+	if err := json.Unmarshal([]byte(js.String()), &got); err != nil || got.Scope != "system" || !got.Installed || !got.Packaged || !got.Running {
+		t.Fatalf("status --json = %+v, %v\n%s", got, err, js.String())
 	}
 }

@@ -76,8 +76,12 @@ type Control struct {
 // Purge configures deletion of old finished tasks.
 type Purge struct {
 	OlderThanDays int
-	Interval      time.Duration
+	Interval      time.Duration // at least MinPurgeInterval
 }
+
+// MinPurgeInterval is the shortest purge.interval: the reaper purges once
+// per interval, so a tiny one would keep it busy without pause.
+const MinPurgeInterval = time.Second
 
 // QueueRunner configures the queue runner and the daemon's stale-task sweep.
 type QueueRunner struct {
@@ -303,8 +307,8 @@ func (c *Config) Validate() error {
 	if c.Purge.OlderThanDays <= 0 {
 		bad("purge.older_than_days must be greater than 0, got %d", c.Purge.OlderThanDays)
 	}
-	if c.Purge.Interval <= 0 {
-		bad("purge.interval must be greater than 0, got %s", c.Purge.Interval)
+	if c.Purge.Interval < MinPurgeInterval {
+		bad("purge.interval must be at least %s, got %s", MinPurgeInterval, c.Purge.Interval)
 	}
 	if c.QueueRunner.PollInterval <= 0 {
 		bad("queue_runner.poll_interval must be greater than 0, got %s", c.QueueRunner.PollInterval)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSocketPathFallback(t *testing.T) {
@@ -105,6 +106,8 @@ func TestValidate(t *testing.T) {
 		{"relative db", func(c *Config) { c.Database.Path = "x.db" }, "database.path"},
 		{"mode", func(c *Config) { c.Database.Mode = "delete" }, "database.mode"},
 		{"purge days", func(c *Config) { c.Purge.OlderThanDays = 0 }, "purge.older_than_days"},
+		{"purge interval too short", func(c *Config) { c.Purge.Interval = time.Millisecond }, "purge.interval must be at least 1s, got 1ms"},
+		{"purge interval minimum", func(c *Config) { c.Purge.Interval = MinPurgeInterval }, ""},
 		{"log level", func(c *Config) { c.Log.Level = "trace" }, "log.level"},
 		{"body limit", func(c *Config) { c.Server.MaxBodyBytes = 0 }, "server.max_body_bytes"},
 		{"poll", func(c *Config) { c.QueueRunner.PollInterval = 0 }, "queue_runner.poll_interval"},

@@ -65,12 +65,18 @@ func (e *notFoundError) Error() string {
 
 func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }
 
+// SystemDir holds the sparkq.yml of the packaged service: the .deb and .rpm
+// install /etc/sparkq/sparkq.yml and systemd/sparkq.service names it.
+const SystemDir = "/etc/sparkq"
+
 // Locate picks the config file: the --config flag, then $SPARKQ_CONFIG (both
 // relative to cwd and used even if missing, so Load reports the typo), then
 // <cwd>/sparkq.yml, then the repository root <exeDir>/../sparkq.yml because
-// binaries are built into <repo>/bin/. It returns "" when nothing exists
-// (defaults apply); explicit reports whether the user named the file.
-func Locate(flagPath string, getenv func(string) string, cwd, exeDir string) (path string, explicit bool) {
+// binaries are built into <repo>/bin/, then sparkq.yml in each of
+// fallbackDirs in turn (the CLI passes SystemDir to find the packaged
+// daemon). It returns "" when nothing exists (defaults apply); explicit
+// reports whether the user named the file.
+func Locate(flagPath string, getenv func(string) string, cwd, exeDir string, fallbackDirs ...string) (path string, explicit bool) {
 	for _, p := range []string{flagPath, getenv("SPARKQ_CONFIG")} {
 		if p == "" {
 			continue
@@ -87,6 +93,9 @@ func Locate(flagPath string, getenv func(string) string, cwd, exeDir string) (pa
 	candidates := []string{filepath.Join(cwd, FileName)}
 	if exeDir != "" {
 		candidates = append(candidates, filepath.Join(exeDir, "..", FileName))
+	}
+	for _, dir := range fallbackDirs {
+		candidates = append(candidates, filepath.Join(dir, FileName))
 	}
 	for _, p := range candidates {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
@@ -296,7 +305,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"purge": func(key string, v *yaml.Node) {
 			d.mapping(v, key, map[string]field{
 				"older_than_days": d.intField(&c.Purge.OlderThanDays, 1, math.MaxInt32),
-				"interval":        d.duration(&c.Purge.Interval),
+				"interval":        d.duration(&c.Purge.Interval, MinPurgeInterval),
 			})
 		},
 		"queue_runner": func(key string, v *yaml.Node) {
@@ -540,20 +549,20 @@ func (d *decoder) seconds(dst *time.Duration) field {
 	}
 }
 
-// duration reads a Go duration string ("90s", "1h") or a number of seconds.
-func (d *decoder) duration(dst *time.Duration) field {
+// duration reads a Go duration string ("90s", "1h") or a number of
+// seconds, of at least lo.
+func (d *decoder) duration(dst *time.Duration, lo time.Duration) field {
 	return func(key string, v *yaml.Node) {
-		if f, ok := d.positiveSeconds(v); ok {
-			*dst = f
+		dur, ok := d.positiveSeconds(v)
+		if !ok && v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+			parsed, err := time.ParseDuration(v.Value)
+			dur, ok = parsed, err == nil && parsed > 0
+		}
+		if !ok || dur < lo {
+			d.errorf(v, "%s must be a duration such as 30m or 1h (or a number of seconds), at least %s, got %s", key, lo, describe(v))
 			return
 		}
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
-			if dur, err := time.ParseDuration(v.Value); err == nil && dur > 0 {
-				*dst = dur
-				return
-			}
-		}
-		d.errorf(v, "%s must be a duration such as 30m or 1h (or a number of seconds), greater than 0, got %s", key, describe(v))
+		*dst = dur
 	}
 }
 

@@ -28,13 +28,20 @@ func TestLocate(t *testing.T) {
 	cwdWith := filepath.Join(root, "cwd-with-file")
 	cwdEmpty := filepath.Join(root, "cwd-empty")
 	repo := filepath.Join(root, "repo")
-	for _, d := range []string{cwdWith, cwdEmpty, filepath.Join(repo, "bin")} {
+	etc := filepath.Join(root, "etc", "sparkq") // stands in for SystemDir
+	emptyEtc := filepath.Join(root, "etc", "empty")
+	for _, d := range []string{cwdWith, cwdEmpty, filepath.Join(repo, "bin"), etc, emptyEtc} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	writeConfig(t, cwdWith, "")
 	writeConfig(t, repo, "")
+	writeConfig(t, etc, "")
+	// A folder named sparkq.yml is not a config file.
+	if err := os.Mkdir(filepath.Join(emptyEtc, FileName), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	exeDir := filepath.Join(repo, "bin")
 	noExe := filepath.Join(root, "no-repo", "bin")
 
@@ -43,24 +50,29 @@ func TestLocate(t *testing.T) {
 		flag         string
 		env          map[string]string
 		cwd, exeDir  string
+		fallback     []string
 		want         string
 		wantExplicit bool
 	}{
-		{"flag wins over everything", "/etc/x.yml", map[string]string{"SPARKQ_CONFIG": "/env.yml"}, cwdWith, exeDir, "/etc/x.yml", true},
-		{"relative flag is from cwd", "conf/a.yml", nil, cwdWith, exeDir, filepath.Join(cwdWith, "conf/a.yml"), true},
-		{"env beats cwd file", "", map[string]string{"SPARKQ_CONFIG": "/env.yml"}, cwdWith, exeDir, "/env.yml", true},
-		{"relative env is from cwd", "", map[string]string{"SPARKQ_CONFIG": "b.yml"}, cwdEmpty, exeDir, filepath.Join(cwdEmpty, "b.yml"), true},
-		{"env ~ expands", "", map[string]string{"SPARKQ_CONFIG": "~/c.yml", "HOME": "/home/u"}, cwdEmpty, exeDir, "/home/u/c.yml", true},
-		{"missing explicit file is still returned", "", map[string]string{"SPARKQ_CONFIG": filepath.Join(root, "nope.yml")}, cwdEmpty, "", filepath.Join(root, "nope.yml"), true},
-		{"cwd file beats repo root", "", nil, cwdWith, exeDir, filepath.Join(cwdWith, FileName), false},
-		{"repo root beside bin", "", nil, cwdEmpty, exeDir, filepath.Join(repo, FileName), false},
-		{"nothing found", "", nil, cwdEmpty, noExe, "", false},
-		{"no exe dir", "", nil, cwdEmpty, "", "", false},
+		{"flag wins over everything", "/etc/x.yml", map[string]string{"SPARKQ_CONFIG": "/env.yml"}, cwdWith, exeDir, []string{etc}, "/etc/x.yml", true},
+		{"relative flag is from cwd", "conf/a.yml", nil, cwdWith, exeDir, nil, filepath.Join(cwdWith, "conf/a.yml"), true},
+		{"env beats cwd file", "", map[string]string{"SPARKQ_CONFIG": "/env.yml"}, cwdWith, exeDir, []string{etc}, "/env.yml", true},
+		{"relative env is from cwd", "", map[string]string{"SPARKQ_CONFIG": "b.yml"}, cwdEmpty, exeDir, nil, filepath.Join(cwdEmpty, "b.yml"), true},
+		{"env ~ expands", "", map[string]string{"SPARKQ_CONFIG": "~/c.yml", "HOME": "/home/u"}, cwdEmpty, exeDir, nil, "/home/u/c.yml", true},
+		{"missing explicit file is still returned", "", map[string]string{"SPARKQ_CONFIG": filepath.Join(root, "nope.yml")}, cwdEmpty, "", []string{etc}, filepath.Join(root, "nope.yml"), true},
+		{"cwd file beats repo root", "", nil, cwdWith, exeDir, []string{etc}, filepath.Join(cwdWith, FileName), false},
+		{"repo root beside bin", "", nil, cwdEmpty, exeDir, nil, filepath.Join(repo, FileName), false},
+		{"repo root beats the system dir", "", nil, cwdEmpty, exeDir, []string{etc}, filepath.Join(repo, FileName), false},
+		{"system dir last", "", nil, cwdEmpty, noExe, []string{etc}, filepath.Join(etc, FileName), false},
+		{"system dir without exe dir", "", nil, cwdEmpty, "", []string{etc}, filepath.Join(etc, FileName), false},
+		{"fallbacks in order", "", nil, cwdEmpty, "", []string{emptyEtc, filepath.Join(root, "missing"), etc}, filepath.Join(etc, FileName), false},
+		{"nothing found", "", nil, cwdEmpty, noExe, []string{emptyEtc}, "", false},
+		{"no exe dir", "", nil, cwdEmpty, "", nil, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			getenv := func(k string) string { return tt.env[k] }
-			got, explicit := Locate(tt.flag, getenv, tt.cwd, tt.exeDir)
+			got, explicit := Locate(tt.flag, getenv, tt.cwd, tt.exeDir, tt.fallback...)
 			if got != tt.want || explicit != tt.wantExplicit {
 				t.Errorf("Locate = %q, %v; want %q, %v", got, explicit, tt.want, tt.wantExplicit)
 			}
@@ -247,6 +259,8 @@ func TestLoadErrors(t *testing.T) {
 		{"port is a float", "server:\n  port: 80.0\n", 2, `server.port must be an integer`},
 		{"purge days negative", "purge:\n  older_than_days: -1\n", 2, `purge.older_than_days must be an integer of at least 1, got "-1"`},
 		{"purge interval bad", "purge:\n  interval: soon\n", 2, `purge.interval must be a duration`},
+		{"purge interval too short", "purge:\n  interval: 1ms\n", 2, `purge.interval must be a duration such as 30m or 1h (or a number of seconds), at least 1s, got "1ms"`},
+		{"purge interval seconds too few", "purge:\n  older_than_days: 3\n  interval: 0.5\n", 3, `purge.interval must be a duration such as 30m or 1h (or a number of seconds), at least 1s, got "0.5"`},
 		{"zero timeout", "task_classes:\n  X:\n    timeout: 0\n", 3, `task_classes.X.timeout must be an integer of at least 1, got "0"`},
 		{"timeout missing", "task_classes:\n  X:\n    description: d\n", 2, `task_classes.X.timeout is required`},
 		{"tool without class", "tools:\n  t: {description: d}\n", 2, `tools.t.task_class is required`},
@@ -377,5 +391,16 @@ func TestDefaultYAMLIsACopy(t *testing.T) {
 	b[0] = 'X'
 	if DefaultYAML()[0] == 'X' {
 		t.Error("DefaultYAML returned the embedded slice itself")
+	}
+}
+
+// TestPurgeIntervalAtMinimum: the shortest purge.interval still loads, as a
+// duration and as a number of seconds.
+func TestPurgeIntervalAtMinimum(t *testing.T) {
+	for _, v := range []string{"1s", "1", "1.0", "1000ms"} {
+		c, _, err := Load(writeConfig(t, t.TempDir(), "purge:\n  interval: "+v+"\n"))
+		if err != nil || c.Purge.Interval != MinPurgeInterval {
+			t.Errorf("interval %s: %v, %v; want %v", v, c.Purge.Interval, err, MinPurgeInterval)
+		}
 	}
 }

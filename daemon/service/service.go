@@ -6,6 +6,11 @@
 // them to github.com/kardianos/service, which writes them where the OS
 // expects and drives systemctl or launchctl. Installing twice is harmless,
 // and uninstall removes only a file that install wrote.
+//
+// The .deb and .rpm install their own system unit, sparkq.service in
+// /usr/lib/systemd/system. Where a scope has no unit of its own, status,
+// start, stop and restart act on that one; install refuses to add a second
+// daemon beside it.
 package service
 
 import (
@@ -39,8 +44,12 @@ type Status struct {
 	Scope     Scope
 	Platform  string // "linux-systemd", "darwin-launchd"
 	File      string // where the service file lives
-	Installed bool   // the file exists and install wrote it
-	Running   bool
+	Installed bool   // the file exists and install wrote it, or the package did (Packaged)
+	// Packaged: this scope has no unit of its own, and the state is that
+	// of the unit the .deb or .rpm installed (File), a system service
+	// managed with systemctl.
+	Packaged bool
+	Running  bool
 }
 
 // Manager installs and controls the daemon in one scope.
@@ -53,6 +62,9 @@ type Manager struct {
 	// booted reports whether the OS service manager runs here, like
 	// sd_booted(3); tests replace it.
 	booted func() bool
+	// packaged are where the .deb and .rpm put their unit (packagedUnits);
+	// tests replace them.
+	packaged []string
 }
 
 // New returns a Manager for scope on this machine.
@@ -93,7 +105,11 @@ func New(scope Scope) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up %s service: %w", sys, err)
 	}
-	return &Manager{goos: goos, scope: scope, file: file, cfg: cfg, svc: svc, booted: booted(goos)}, nil
+	m := &Manager{goos: goos, scope: scope, file: file, cfg: cfg, svc: svc, booted: booted(goos)}
+	if goos == "linux" {
+		m.packaged = packagedUnits
+	}
+	return m, nil
 }
 
 func booted(goos string) func() bool {
@@ -146,8 +162,29 @@ func filePath(goos string, scope Scope) (string, error) {
 // File is where this scope's service file lives.
 func (m *Manager) File() string { return m.file }
 
-// packagedUnits are where the .deb and .rpm put their sparkq.service.
+// packagedUnits are where the .deb and .rpm put their sparkq.service, a
+// system unit (systemd/sparkq.service) that runs as user sparkq.
 var packagedUnits = []string{"/usr/lib/systemd/system/" + SystemdUnit, "/lib/systemd/system/" + SystemdUnit}
+
+// PackagedUnit is the unit file the sparkq package installed, or "".
+func (m *Manager) PackagedUnit() string {
+	for _, p := range m.packaged {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// ActsOnPackaged is the packaged unit that Status, Start, Stop and Restart
+// act on, or "": they do when this scope has no unit file of its own, so a
+// packaged machine needs no `--system`.
+func (m *Manager) ActsOnPackaged() string {
+	if _, err := os.Stat(m.file); !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return m.PackagedUnit()
+}
 
 // Install writes the service file for spec and registers it to start at
 // login or boot; it does not start the daemon now.
@@ -164,12 +201,17 @@ func (m *Manager) Install(spec Spec) (Change, error) {
 	if strings.Contains(content, "{{") {
 		return "", errors.New(`install: a path contains "{{", which the service file writer cannot take`)
 	}
-	if m.goos == "linux" && m.scope == System {
-		for _, p := range packagedUnits {
-			if _, err := os.Stat(p); err == nil {
-				return "", fmt.Errorf("install: the sparkq package already provides %s; use `systemctl enable --now sparkq` (and `systemctl edit sparkq` to change it)", p)
-			}
+	// A second daemon beside the packaged one would compete for its port
+	// (5005 in both default configs), and a system unit of ours in
+	// /etc/systemd/system would silently replace the package's.
+	if p := m.PackagedUnit(); p != "" {
+		own := ""
+		if _, err := os.Stat(m.file); err == nil {
+			own = fmt.Sprintf(" (`sparkq service uninstall` still removes %s)", m.file)
 		}
+		return "", fmt.Errorf("install: the sparkq package already runs SparkQ as the system service %s; "+
+			"use it with `sudo systemctl enable --now sparkq` (change it with `sudo systemctl edit sparkq`), "+
+			"or run a daemon of your own with `sparkq start` and a sparkq.yml with another server.port%s", p, own)
 	}
 	if !m.booted() {
 		return "", m.errNotBooted("install")
@@ -254,6 +296,19 @@ func (m *Manager) Stop() error { return m.control("stop", m.svc.Stop) }
 func (m *Manager) Restart() error { return m.control("restart", m.svc.Restart) }
 
 func (m *Manager) control(action string, do func() error) error {
+	if p := m.ActsOnPackaged(); p != "" {
+		// kardianos/service knows only our own unit; the packaged one is a
+		// system unit whatever this Manager's scope.
+		out, err := exec.Command("systemctl", action, SystemdUnit).CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		if said := strings.TrimSpace(string(out)); said != "" {
+			err = fmt.Errorf("%w: %s", err, said)
+		}
+		return fmt.Errorf("%s the packaged service %s: %w (try `sudo systemctl %s sparkq`; `systemctl status sparkq` and `journalctl -u sparkq` say why)",
+			action, p, err, action)
+	}
 	if _, err := os.Stat(m.file); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: SparkQ is not installed as a %s service (no %s); run `sparkq service install` first", action, m.scope, m.file)
 	}
@@ -285,17 +340,13 @@ func (m *Manager) Status() (Status, error) {
 	}
 	st.Installed = err == nil && bytes.Contains(old, []byte(marker))
 	if err != nil {
+		if p := m.ActsOnPackaged(); p != "" {
+			st = Status{Scope: System, Platform: st.Platform, File: p, Installed: true, Packaged: true, Running: isActive(System)}
+		}
 		return st, nil
 	}
 	if strings.HasSuffix(st.Platform, "systemd") {
-		// kardianos counts "activating" as running, which is also what a
-		// unit in a crash-restart loop reports; only "active" is running.
-		args := []string{"is-active", "sparkq.service"}
-		if m.scope == User {
-			args = append(args, "--user")
-		}
-		out, _ := exec.Command("systemctl", args...).Output() // non-zero exit just means "not active"
-		st.Running = strings.TrimSpace(string(out)) == "active"
+		st.Running = isActive(m.scope)
 		return st, nil
 	}
 	s, err := m.svc.Status()
@@ -307,4 +358,16 @@ func (m *Manager) Status() (Status, error) {
 		return st, fmt.Errorf("status: %w", err)
 	}
 	return st, nil
+}
+
+// isActive asks systemd whether sparkq.service runs in scope. kardianos
+// counts "activating" as running, which is also what a unit in a
+// crash-restart loop reports; only "active" is running.
+func isActive(scope Scope) bool {
+	args := []string{"is-active", SystemdUnit}
+	if scope == User {
+		args = append(args, "--user")
+	}
+	out, _ := exec.Command("systemctl", args...).Output() // non-zero exit just means "not active"
+	return strings.TrimSpace(string(out)) == "active"
 }

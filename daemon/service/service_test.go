@@ -81,7 +81,8 @@ func calls(t *testing.T, log string) []string {
 	return out
 }
 
-// newManager is a user-scope Manager that believes systemd runs here.
+// newManager is a user-scope Manager that believes systemd runs here, and
+// looks for the packaged unit in an empty folder rather than on this machine.
 func newManager(t *testing.T) *Manager {
 	t.Helper()
 	m, err := New(User)
@@ -89,6 +90,8 @@ func newManager(t *testing.T) *Manager {
 		t.Fatal(err)
 	}
 	m.booted = func() bool { return true }
+	lib := t.TempDir()
+	m.packaged = []string{filepath.Join(lib, "usr/lib/systemd/system", SystemdUnit), filepath.Join(lib, "lib/systemd/system", SystemdUnit)}
 	return m
 }
 
@@ -245,6 +248,131 @@ func TestInstallNeedsSystemd(t *testing.T) {
 	}
 	if _, err := os.Stat(m.File()); !os.IsNotExist(err) {
 		t.Fatalf("install without systemd wrote %s: %v", m.File(), err)
+	}
+	if got := calls(t, log); got != nil {
+		t.Fatalf("ran systemctl %q", got)
+	}
+}
+
+// TestPackagedUnit: where the sparkq package installed its system unit and
+// this scope has none of its own, status, start, stop and restart act on
+// the packaged unit, and install refuses to add a second daemon.
+func TestPackagedUnit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the stand-in is a systemctl")
+	}
+	log := fakeSystemctl(t)
+	t.Setenv("HOME", t.TempDir())
+	m := newManager(t)
+	if st, err := m.Status(); err != nil || st.Installed || st.Packaged || st.Running || st.File != m.File() {
+		t.Fatalf("status without any unit = %+v, %v", st, err)
+	}
+	calls(t, log)
+
+	// /lib/systemd/system is where older Debian puts it: the second place.
+	packaged := m.packaged[1]
+	if err := os.MkdirAll(filepath.Dir(packaged), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(packaged, []byte("[Service]\nExecStart=/usr/bin/sparkqd run --config /etc/sparkq/sparkq.yml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m.PackagedUnit() != packaged {
+		t.Fatalf("PackagedUnit() = %q, want %q", m.PackagedUnit(), packaged)
+	}
+	for _, state := range []string{"inactive", "active"} {
+		t.Setenv("FAKE_ACTIVE", state)
+		st, err := m.Status()
+		want := Status{Scope: System, Platform: "linux-systemd", File: packaged, Installed: true, Packaged: true, Running: state == "active"}
+		if err != nil || st != want {
+			t.Fatalf("status while the packaged unit is %s = %+v, %v; want %+v", state, st, err, want)
+		}
+		// A system unit: no --user.
+		if got := calls(t, log); !same(got, []string{"is-active sparkq.service"}) {
+			t.Fatalf("status ran systemctl %q", got)
+		}
+	}
+	for _, do := range []func() error{m.Start, m.Stop, m.Restart} {
+		if err := do(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := calls(t, log); !same(got, []string{"start sparkq.service", "stop sparkq.service", "restart sparkq.service"}) {
+		t.Fatalf("start, stop, restart ran systemctl %q", got)
+	}
+	t.Setenv("FAKE_FAIL", "restart")
+	if err := m.Restart(); err == nil || !strings.Contains(err.Error(), "Failed to connect to bus") || !strings.Contains(err.Error(), "sudo systemctl restart sparkq") {
+		t.Fatalf("failing restart of the packaged unit: err = %v", err)
+	}
+	t.Setenv("FAKE_FAIL", "")
+	calls(t, log)
+
+	if _, err := m.Install(specs["linux"][User]); err == nil || !strings.Contains(err.Error(), packaged) || !strings.Contains(err.Error(), "systemctl enable --now sparkq") {
+		t.Fatalf("install beside the packaged unit: err = %v", err)
+	}
+	if _, err := os.Stat(m.File()); !os.IsNotExist(err) {
+		t.Fatalf("install beside the packaged unit wrote %s: %v", m.File(), err)
+	}
+	// Uninstall removes only what install wrote: never the package's unit.
+	if change, err := m.Uninstall(); err != nil || change != Absent {
+		t.Fatalf("uninstall = %q, %v", change, err)
+	}
+	if _, err := os.Stat(packaged); err != nil {
+		t.Fatalf("the packaged unit is gone: %v", err)
+	}
+	if got := calls(t, log); got != nil {
+		t.Fatalf("install and uninstall ran systemctl %q", got)
+	}
+
+	// A unit of our own in this scope (installed before the package came)
+	// is what status and start act on; install still refuses, pointing
+	// at uninstall.
+	unit, err := Render("linux", specs["linux"][User])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(m.File()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(m.File(), []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FAKE_ACTIVE", "active")
+	if st, err := m.Status(); err != nil || st.Packaged || !st.Installed || !st.Running || st.File != m.File() || st.Scope != User {
+		t.Fatalf("status with a unit of our own = %+v, %v", st, err)
+	}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls(t, log); !same(got, []string{"is-active sparkq.service --user", "start --user sparkq.service"}) {
+		t.Fatalf("status and start with a unit of our own ran systemctl %q", got)
+	}
+	if _, err := m.Install(specs["linux"][User]); err == nil || !strings.Contains(err.Error(), "sparkq service uninstall") {
+		t.Fatalf("reinstall beside the packaged unit: err = %v", err)
+	}
+}
+
+// TestSystemInstallRefusedBesidePackage: a system unit of ours would go to
+// /etc/systemd/system and override the package's unit of the same name.
+func TestSystemInstallRefusedBesidePackage(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("systemd is Linux only")
+	}
+	log := fakeSystemctl(t)
+	m, err := New(System)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Were the refusal missing, install would stop here rather than have
+	// kardianos/service write into this machine's /etc/systemd/system.
+	m.booted = func() bool { return false }
+	m.packaged = []string{filepath.Join(t.TempDir(), SystemdUnit)}
+	if err := os.WriteFile(m.packaged[0], []byte("[Service]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := specs["linux"][System]
+	if _, err := m.Install(spec); err == nil || !strings.Contains(err.Error(), "the sparkq package already runs SparkQ") {
+		t.Fatalf("system install beside the packaged unit: err = %v", err)
 	}
 	if got := calls(t, log); got != nil {
 		t.Fatalf("ran systemctl %q", got)
