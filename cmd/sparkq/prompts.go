@@ -27,6 +27,7 @@ func (a *app) promptsListCommand() *ffcli.Command {
 	return a.leaf("prompts", cmdSpec{
 		name: "list", maxArgs: 0, json: true,
 		short: "List the prompts by command",
+		long:  "With --json, every prompt in full, template_text included (the shape of `prompts show --json`).",
 		exec: func(ctx context.Context, _ []string) error {
 			c, err := a.dial()
 			if err != nil {
@@ -37,7 +38,11 @@ func (a *app) promptsListCommand() *ffcli.Command {
 				return explain(err, hints{})
 			}
 			if a.jsonOut {
-				return a.printJSON(append([]store.Prompt{}, prompts...))
+				full, err := fullPrompts(ctx, c, prompts)
+				if err != nil {
+					return err
+				}
+				return a.printJSON(full)
 			}
 			if len(prompts) == 0 {
 				fmt.Fprintln(a.stdout, "No prompts found")
@@ -54,6 +59,25 @@ func (a *app) promptsListCommand() *ffcli.Command {
 			return printTable(a.stdout, []column{{"COMMAND", 24}, {"LABEL", 40}, {"CATEGORY", 16}, {"ACTIVE", 0}, {"ID", 0}}, rows)
 		},
 	})
+}
+
+// fullPrompts fetches each listed prompt by id: GET /api/prompts leaves
+// the template out by design (API.md §10), and a script reading the JSON
+// list expects the text, not an empty string standing in for it. A prompt
+// deleted since the list is left out.
+func fullPrompts(ctx context.Context, c *control.Client, listed []store.Prompt) ([]store.Prompt, error) {
+	out := make([]store.Prompt, 0, len(listed))
+	for _, p := range listed {
+		full, err := c.GetPrompt(ctx, p.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, explain(err, hints{})
+		}
+		out = append(out, full)
+	}
+	return out, nil
 }
 
 // findPrompt resolves a prompt id (prm_…) or command to the full prompt.
