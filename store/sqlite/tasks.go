@@ -427,6 +427,9 @@ func (s *Store) Complete(ctx context.Context, taskID string, c store.Completion)
 		}
 		return audit(ctx, tx, now, "", "task.reset_auto_fail", map[string]any{"task_id": taskID, "via": "complete"})
 	})
+	if err == nil {
+		s.queuesChanged(out.QueueID) // a task left running: see outlook in wait.go
+	}
 	return out, err
 }
 
@@ -454,6 +457,9 @@ func (s *Store) Fail(ctx context.Context, taskID string, f store.Failure) (out s
 		}
 		return store.Conflict("Cannot fail task while status is %s", cur.Status)
 	})
+	if err == nil {
+		s.queuesChanged(out.QueueID) // a task left running: see outlook in wait.go
+	}
 	return out, err
 }
 
@@ -615,16 +621,21 @@ func nullIfEmptyPtr(p *string) any {
 
 // DeleteTask implements store.Store.
 func (s *Store) DeleteTask(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id)
+	var queueID string
+	err := s.write(ctx, func(tx wtx) error {
+		err := tx.QueryRowContext(ctx, `DELETE FROM tasks WHERE id = ? RETURNING queue_id`, id).Scan(&queueID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.NotFound("Task not found: %s", id)
+		}
 		if err != nil {
 			return fmt.Errorf("delete task %s: %w", id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.NotFound("Task not found: %s", id)
-		}
 		return nil
 	})
+	if err == nil {
+		s.queuesChanged(queueID) // it may have been the last one running
+	}
+	return err
 }
 
 // SweepStale implements store.Store.
@@ -695,6 +706,9 @@ func (s *Store) SweepStale(ctx context.Context, now time.Time) (res store.SweepR
 		}
 		return nil
 	})
+	if res.Failed > 0 {
+		s.waits.changedAll() // tasks left running; rare enough to tell every queue
+	}
 	return res, err
 }
 

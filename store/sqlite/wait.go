@@ -152,6 +152,19 @@ func (ws *waitSet) changed(queue string) {
 	}
 }
 
+// changedAll is changed for every queue with waiters.
+func (ws *waitSet) changedAll() {
+	ws.mu.Lock()
+	queues := make([]string, 0, len(ws.members))
+	for q := range ws.members {
+		queues = append(queues, q)
+	}
+	ws.mu.Unlock()
+	for _, q := range queues {
+		ws.changed(q)
+	}
+}
+
 func (ws *waitSet) wakeLocked(queue string, n int) {
 	list := ws.queues[queue]
 	n = min(n, len(list))
@@ -204,8 +217,9 @@ func (ws *waitSet) close() {
 // claimable.
 func (s *Store) taskQueued(queueID string, n int) { s.waits.notify(queueID, n) }
 
-// queuesChanged tells the waiters of queues, after a committed write ended,
-// archived or deleted them, to look again.
+// queuesChanged tells the waiters of queues to look again, after a
+// committed write ended, archived or deleted them, or took a task out of
+// running (a drained ended queue has nothing left to wait for).
 func (s *Store) queuesChanged(queueIDs ...string) {
 	for _, id := range queueIDs {
 		s.waits.changed(id)

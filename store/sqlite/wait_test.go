@@ -443,3 +443,64 @@ func TestWaitSetChanged(t *testing.T) {
 		t.Fatalf("left behind: %v %v", ws.members, ws.queues)
 	}
 }
+
+// TestClaimNextWaitEndedQueueLastTaskLeaves: on an ended queue, waiters
+// wait while a task runs; when the last running task leaves running
+// (completed, failed, deleted or auto-failed by the sweep) they end with
+// the drained conflict at once, not at their timeout.
+func TestClaimNextWaitEndedQueueLastTaskLeaves(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		leave func(s *Store, c *clock, id string) error
+	}{
+		{"complete", func(s *Store, _ *clock, id string) error {
+			_, err := s.Complete(ctx, id, store.Completion{Summary: "done"})
+			return err
+		}},
+		{"fail", func(s *Store, _ *clock, id string) error {
+			_, err := s.Fail(ctx, id, store.Failure{Message: "broke"})
+			return err
+		}},
+		{"delete", func(s *Store, _ *clock, id string) error { return s.DeleteTask(ctx, id) }},
+		{"sweep", func(s *Store, c *clock, _ string) error {
+			c.Add(time.Hour)
+			res, err := s.SweepStale(ctx, c.Now())
+			if err == nil && res.Failed != 1 {
+				err = fmt.Errorf("sweep failed %d tasks, want 1", res.Failed)
+			}
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+			s := openTest(t, Options{Now: c.Now})
+			q := mustQueue(t, s, "last")
+			if _, err := s.Enqueue(ctx, store.NewTask{QueueID: q.ID, ToolName: "run-bash", Timeout: 60}); err != nil {
+				t.Fatal(err)
+			}
+			running, err := s.ClaimNext(ctx, q.ID, "w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.EndQueue(ctx, q.ID); err != nil {
+				t.Fatal(err)
+			}
+			results := make(chan claimResult, 1)
+			startWaiter(t, ctx, s, q.ID, "waiting", results)
+			select {
+			case r := <-results:
+				t.Fatalf("waiter returned while a task still runs: %+v %v", r.task, r.err)
+			default:
+			}
+			if err := tc.leave(s, c, running.ID); err != nil {
+				t.Fatal(err)
+			}
+			r := result(t, results)
+			wantKind(t, r.err, store.KindConflict)
+			if !strings.Contains(r.err.Error(), "is ended and has nothing queued or running") {
+				t.Fatalf("waiter got %q, want the drained conflict", r.err)
+			}
+		})
+	}
+}
