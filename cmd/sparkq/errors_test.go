@@ -100,6 +100,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown tool", []string{"enqueue", "-q", "q1", "-t", "nope"}, 1, []string{`Error: unknown tool "nope": known tools are`, "run-bash"}},
 		{"unknown task class", []string{"enqueue", "-q", "q1", "-t", "run-bash", "--task-class", "HUGE"}, 1, []string{`unknown task_class "HUGE"`, "FAST_SCRIPT"}},
 		{"negative timeout", []string{"enqueue", "-q", "q1", "-t", "run-bash", "--timeout", "-5"}, 2, []string{"Error: --timeout must be a number of seconds greater than 0"}},
+		{"zero timeout", []string{"enqueue", "-q", "q1", "-t", "run-bash", "--timeout", "0"}, 2, []string{"Error: --timeout must be a number of seconds greater than 0, got 0 (leave it out for the class's timeout)"}},
+		{"word timeout", []string{"enqueue", "-q", "q1", "-t", "run-bash", "--timeout", "soon"}, 2, []string{`invalid value "soon" for flag --timeout: must be a whole number`}},
 
 		// Command-line shape.
 		{"missing --tool", []string{"enqueue", "--queue", "q1"}, 2, []string{"Error: --tool is required", "Usage: sparkq enqueue", "sparkq enqueue -h"}},

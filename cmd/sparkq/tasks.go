@@ -51,7 +51,7 @@ func (a *app) taskCommands() []*ffcli.Command {
 func (a *app) enqueueCommand() *ffcli.Command {
 	var (
 		queue, session, tool, class string
-		timeout                     int
+		timeout                     optionalInt
 		prompt, promptFile          string
 		payload, payloadFile        string
 		metadata                    string
@@ -67,7 +67,7 @@ the queue's instructions.`,
 			fs.StringVar(&tool, "tool", "", "the `TOOL` that runs the task (required; see sparkq.yml tools:)")
 			fs.StringVar(&tool, "t", "", "the `TOOL` that runs the task (required; see sparkq.yml tools:)")
 			fs.StringVar(&class, "task-class", "", "timeout `CLASS` (default: the tool's class)")
-			fs.IntVar(&timeout, "timeout", 0, "timeout in `SECONDS` (default: the class's timeout)")
+			fs.Var(&timeout, "timeout", "timeout in `SECONDS` (default: the class's timeout)")
 			fs.StringVar(&prompt, "prompt", "", "the prompt `TEXT`")
 			fs.StringVar(&promptFile, "prompt-file", "", "read the prompt from `PATH`")
 			fs.StringVar(&promptFile, "p", "", "read the prompt from `PATH`")
@@ -82,8 +82,9 @@ the queue's instructions.`,
 				return a.usagef("--queue is required")
 			case strings.TrimSpace(tool) == "":
 				return a.usagef("--tool is required")
-			case timeout < 0:
-				return a.usagef("--timeout must be a number of seconds greater than 0, got %d", timeout)
+			case timeout.set && timeout.n <= 0:
+				// 0 would silently mean "the class's timeout"; the API refuses it too.
+				return a.usagef("--timeout must be a number of seconds greater than 0, got %d (leave it out for the class's timeout)", timeout.n)
 			case payload != "" && payloadFile != "":
 				return a.usagef("give --payload or --payload-file, not both")
 			case prompt != "" && promptFile != "":
@@ -91,7 +92,7 @@ the queue's instructions.`,
 			case (payload != "" || payloadFile != "") && (prompt != "" || promptFile != "" || metadata != ""):
 				return a.usagef("--payload/--payload-file give the whole payload: they cannot be combined with --prompt, --prompt-file or --metadata")
 			}
-			req := control.EnqueueRequest{ToolName: strings.TrimSpace(tool), TaskClass: strings.TrimSpace(class), Timeout: timeout}
+			req := control.EnqueueRequest{ToolName: strings.TrimSpace(tool), TaskClass: strings.TrimSpace(class), Timeout: timeout.n}
 			if payload != "" || payloadFile != "" {
 				raw, src, err := a.flagOrFile(payload, "--payload", payloadFile, "--payload-file")
 				if err != nil {
@@ -380,7 +381,7 @@ func (a *app) printClaimed(t store.Task, worker string) error {
 	} else {
 		fmt.Fprintf(&b, "Payload:\n%s\n", indent(prettyJSON(t.Payload), "  "))
 	}
-	fmt.Fprintf(&b, "Finish with: sparkq complete %s --result \"<summary>\"  or  sparkq fail %s --error \"<reason>\"\n", t.ID, t.ID)
+	fmt.Fprintf(&b, "Finish with: sparkq complete %s --summary \"<summary>\"  or  sparkq fail %s --error \"<reason>\"\n", t.ID, t.ID)
 	_, err := io.WriteString(a.stdout, b.String())
 	return err
 }
@@ -735,4 +736,27 @@ sparkq.yml, else 3. --dry-run only counts what would be deleted.`,
 			return nil
 		},
 	})
+}
+
+// optionalInt is an integer flag that knows whether it was given, so an
+// explicit 0 can be refused rather than read as "not given".
+type optionalInt struct {
+	n   int
+	set bool
+}
+
+func (o *optionalInt) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.Itoa(o.n)
+}
+
+func (o *optionalInt) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("must be a whole number")
+	}
+	o.n, o.set = n, true
+	return nil
 }

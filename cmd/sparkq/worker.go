@@ -158,7 +158,7 @@ func (a *app) workerCommand() *ffcli.Command {
 			sum, err := w.Run(ctx)
 			var drained *queueDrainedError
 			if errors.As(err, &drained) {
-				fmt.Fprintf(log, "[worker] Queue '%s' is ended and has no tasks left. Processed %d tasks.\n", q.Name, sum.Claimed)
+				fmt.Fprintf(log, "[worker] Queue '%s' is ended and has no tasks left. Processed %s.\n", q.Name, worker.Tasks(sum.Claimed))
 				return nil
 			}
 			if err != nil {

@@ -195,7 +195,7 @@ func (w *Worker) Run(ctx context.Context) (Summary, error) {
 	var backoff time.Duration
 	for {
 		if w.isStopped() || ctx.Err() != nil {
-			w.logf("Stopped. Processed %d tasks.", w.sum.Claimed)
+			w.logf("Stopped. Processed %s.", Tasks(w.sum.Claimed))
 			return w.sum, nil
 		}
 		t, err := w.claim(claimCtx)
@@ -215,7 +215,7 @@ func (w *Worker) Run(ctx context.Context) (Summary, error) {
 			w.logf("No tasks available in queue '%s'.", w.cfg.Queue.Name)
 			return w.sum, nil
 		case errors.Is(err, store.ErrEmpty):
-			w.logf("Queue is empty. Processed %d tasks.", w.sum.Claimed)
+			w.logf("Queue is empty. Processed %s.", Tasks(w.sum.Claimed))
 			return w.sum, nil
 		case transient(err) && w.cfg.Mode == Watch:
 			backoff = min(max(2*backoff, 500*time.Millisecond), 30*time.Second)
@@ -614,4 +614,12 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// Tasks counts tasks in words: "1 task", "2 tasks".
+func Tasks(n int) string {
+	if n == 1 {
+		return "1 task"
+	}
+	return fmt.Sprintf("%d tasks", n)
 }

@@ -552,3 +552,11 @@ func TestLockQueue(t *testing.T) {
 	}
 	again.Release()
 }
+
+func TestTasksWord(t *testing.T) {
+	for n, want := range map[int]string{0: "0 tasks", 1: "1 task", 2: "2 tasks"} {
+		if got := worker.Tasks(n); got != want {
+			t.Errorf("Tasks(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
