@@ -339,3 +339,19 @@ func TestReloadCommand(t *testing.T) {
 	}
 	writeFile(t, f.cfg, string(base)+"script_dirs: [two]\n") // lets the cleanup's stop read it
 }
+
+// TestScriptsListSaysWhere: an empty list names the script_dirs searched
+// and which of them do not exist, the usual reason for finding nothing.
+func TestScriptsListSaysWhere(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "")
+	base, _ := os.ReadFile(f.cfg)
+	os.MkdirAll(filepath.Join(f.dir, "empty"), 0o700)
+	writeFile(t, f.cfg, string(base)+"script_dirs: [empty, missing]\n")
+	f.start()
+	want := fmt.Sprintf("No scripts found. Looked in script_dirs: %s, %s (does not exist)\n",
+		filepath.Join(f.dir, "empty"), filepath.Join(f.dir, "missing"))
+	if out := f.ok("scripts", "list"); out != want {
+		t.Fatalf("scripts list: got %q, want %q", out, want)
+	}
+}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -54,7 +57,7 @@ everything; the daemon re-reads the directories when they change or on
 				return a.printJSON(list)
 			}
 			if len(list) == 0 {
-				fmt.Fprintln(a.stdout, "No scripts found.")
+				fmt.Fprintln(a.stdout, "No scripts found."+a.scriptDirsHint())
 				return nil
 			}
 			fmt.Fprintf(a.stdout, "Scripts (%d total):\n", len(list))
@@ -103,4 +106,22 @@ func printScripts(w io.Writer, list []scripts.Script) {
 		line := fmt.Sprintf("  %-30s %-30s %s", oneLine(s.Name), desc, strings.Join(s.Tags, ", "))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+}
+
+// scriptDirsHint says where scripts were looked for, and which of those
+// folders do not exist: an empty list is most often a missing folder. It
+// reads the CLI's config, which names the daemon's unless --socket points
+// elsewhere.
+func (a *app) scriptDirsHint() string {
+	if a.loaded == nil || len(a.loaded.ScriptDirs) == 0 {
+		return ""
+	}
+	var dirs []string
+	for _, d := range a.loaded.ScriptDirs {
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			d += " (does not exist)"
+		}
+		dirs = append(dirs, d)
+	}
+	return " Looked in script_dirs: " + strings.Join(dirs, ", ")
 }
