@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -493,14 +494,16 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // jsonInt reads a JSON integer: a number token without fraction or
-// exponent. true, 3.0 and "3" are not integers.
+// exponent. true, 3.0 and "3" are not integers. One beyond int64 saturates
+// at math.MaxInt64 or math.MinInt64, so that bounds checks report it as
+// too large or too small rather than as not an integer.
 func jsonInt(raw json.RawMessage) (int64, bool) {
 	s := string(bytes.TrimSpace(raw))
 	if s == "" || strings.ContainsAny(s, ".eE") {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil
+	return n, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // validateConfigValue applies the rules of API.md §8 to one row.
@@ -670,7 +673,8 @@ func classInput(r *http.Request, pathName string) (store.TaskClass, error) {
 	if c.Name, err = entryName(body, pathName); err != nil {
 		return c, err
 	}
-	timeout, err := body.int("timeout", math.MinInt32, math.MaxInt32)
+	// Any integer: the store says what is allowed (> 0, at most a week).
+	timeout, err := body.int("timeout", math.MinInt, math.MaxInt)
 	if err != nil {
 		return c, err
 	}

@@ -195,6 +195,56 @@ func TestPutConfigValidation(t *testing.T) {
 	jsonEq(t, "audit details", logs[0].(map[string]any)["details"], `{"value": "llm-codex"}`)
 }
 
+// An integer too large for int64 is still an integer: it gets the field's
+// "at most" message, not "must be an integer" (and a hugely negative one
+// the message for values below the range). Nothing refused is stored.
+func TestHugeIntegers(t *testing.T) {
+	e := newEnv(t, nil)
+	_, qid := e.fixture()
+	const huge = "99999999999999999999" // > math.MaxInt64
+	value := func(json string) string { return `{"value": ` + json + `}` }
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		msg    string
+	}{
+		{"purge days", "PUT", "/api/config/purge/config", value(`{"older_than_days": ` + huge + `}`), "older_than_days must be at most 36500"},
+		{"purge days int64", "PUT", "/api/config/purge/config", value(`{"older_than_days": 9223372036854775807}`), "older_than_days must be at most 36500"},
+		{"purge days negative", "PUT", "/api/config/purge/config", value(`{"older_than_days": -` + huge + `}`), "older_than_days must be a positive integer"},
+		{"runner poll", "PUT", "/api/config/queue_runner/config", value(`{"poll_interval": ` + huge + `}`), "poll_interval must be at most 31536000"},
+		{"runner auto fail", "PUT", "/api/config/queue_runner/config", value(`{"auto_fail_interval_seconds": ` + huge + `}`), "auto_fail_interval_seconds must be at most 31536000"},
+		{"class row timeout", "PUT", "/api/config/task_classes/all", value(`{"C": {"timeout": ` + huge + `}}`), "task_class 'C' timeout must be at most 604800 seconds"},
+		{"class row negative", "PUT", "/api/config/task_classes/all", value(`{"C": {"timeout": -` + huge + `}}`), "task_class 'C' timeout must be > 0"},
+		{"validate purge", "POST", "/api/config/validate", value(`{"purge": {"config": {"older_than_days": ` + huge + `}}}`), "older_than_days must be at most 36500"},
+		{"class timeout", "POST", "/api/task-classes", `{"name": "X", "timeout": ` + huge + `}`, "timeout must be at most 604800 seconds"},
+		{"class timeout over int32", "POST", "/api/task-classes", `{"name": "X", "timeout": 99999999999}`, "timeout must be at most 604800 seconds"},
+		{"class put timeout", "PUT", "/api/task-classes/X", `{"timeout": ` + huge + `}`, "timeout must be at most 604800 seconds"},
+		{"class put negative", "PUT", "/api/task-classes/X", `{"timeout": -` + huge + `}`, "timeout must be > 0"},
+		{"task timeout", "POST", "/api/tasks", `{"queue_id": "` + qid + `", "tool_name": "run-bash", "timeout": ` + huge + `}`, "timeout must be between 1 and 604800"},
+		{"purge now", "POST", "/api/purge", `{"older_than_days": ` + huge + `}`, "older_than_days must be between 1 and 36500"},
+		{"audit limit", "GET", "/api/audit?limit=" + huge, "", "limit must be at most 200"},
+		{"throughput minutes", "GET", "/api/stats/throughput?minutes=" + huge, "", "minutes must be at most 1440"},
+		{"sessions offset negative", "GET", "/api/sessions?offset=-" + huge, "", "offset must be at least 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body any
+			if tc.body != "" {
+				body = tc.body
+			}
+			wantError(t, e.do(tc.method, tc.path, body), 400, tc.msg)
+		})
+	}
+	if logs := e.ok(200, "GET", "/api/audit?action_prefix=config.", nil)["logs"].([]any); len(logs) != 0 {
+		t.Errorf("refused writes audited: %v", logs)
+	}
+	if n := e.countTasks(qid); n != 0 {
+		t.Errorf("refused task stored (%d tasks)", n)
+	}
+}
+
 func TestConfigToolsAndClassesRows(t *testing.T) {
 	cfg := loadSettings(t, testYAML)
 	e := newSeededEnv(t, daemonSeed(cfg), withSettings(cfg))

@@ -170,9 +170,15 @@ func New(cfg Config) http.Handler {
 	r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errorf(http.StatusNotFound, "Not found: %s %s", req.Method, req.URL.Path))
 	})
-	// httprouter has already set the Allow header when this runs.
+	// httprouter has already set the Allow header when these run; an
+	// OPTIONS request gets that header and an empty 200.
 	r.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s.writeError(w, req, errorf(http.StatusMethodNotAllowed, "Method not allowed: %s %s", req.Method, req.URL.Path))
+		s.writeError(w, req, methodNotAllowed(w, req))
+	})
+	r.GlobalOPTIONS = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if allow, ok := taskPathAllow(req.URL.Path); ok {
+			w.Header().Set("Allow", allow)
+		}
 	})
 	r.PanicHandler = func(w http.ResponseWriter, req *http.Request, v any) {
 		if v == http.ErrAbortHandler {
@@ -258,12 +264,13 @@ func (s *server) routes(r *httprouter.Router) {
 
 	handle(http.MethodGet, "/api/tasks", s.listTasks)
 	handle(http.MethodPost, "/api/tasks", s.createTask)
-	// httprouter cannot hold the static /api/tasks/batch next to the
-	// /api/tasks/:id wildcard, so the POST on the wildcard dispatches it.
+	// httprouter cannot hold the static /api/tasks/batch and quick-add next
+	// to the /api/tasks/:id wildcard, so the POST on the wildcard dispatches
+	// them and the other methods refuse them (405, see taskPathAllow).
 	handle(http.MethodPost, "/api/tasks/:id", s.postTaskPath)
-	handle(http.MethodGet, "/api/tasks/:id", s.getTask)
-	handle(http.MethodPut, "/api/tasks/:id", s.updateTask)
-	handle(http.MethodDelete, "/api/tasks/:id", s.deleteTask)
+	handle(http.MethodGet, "/api/tasks/:id", taskByID(s.getTask))
+	handle(http.MethodPut, "/api/tasks/:id", taskByID(s.updateTask))
+	handle(http.MethodDelete, "/api/tasks/:id", taskByID(s.deleteTask))
 	handle(http.MethodPost, "/api/tasks/:id/claim", s.claimTask)
 	handle(http.MethodPost, "/api/tasks/:id/complete", s.completeTask)
 	handle(http.MethodPost, "/api/tasks/:id/fail", s.failTask)

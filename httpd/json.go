@@ -196,14 +196,22 @@ func (o object) int(key string, min, max int) (*int, error) {
 	if isNull(raw) {
 		return nil, nil
 	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(raw)))
-	if err != nil {
+	n, ok := atoi(string(bytes.TrimSpace(raw)))
+	if !ok {
 		return nil, store.Invalid(o.name(key), "%s must be an integer", o.name(key))
 	}
 	if n < min || n > max {
 		return nil, store.Invalid(o.name(key), "%s must be between %d and %d", o.name(key), min, max)
 	}
 	return &n, nil
+}
+
+// atoi reads a decimal integer. One beyond int's range is still an
+// integer: it saturates at the range's end, so that the caller's bounds
+// check says what is allowed instead of calling it not an integer.
+func atoi(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // jsonObject reads an optional JSON object, returned compacted.

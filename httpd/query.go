@@ -3,7 +3,6 @@ package httpd
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/sparkq/sparkq/store"
@@ -15,8 +14,8 @@ func queryInt(q url.Values, key string, def, min, max int) (int, error) {
 	if s == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
+	n, ok := atoi(strings.TrimSpace(s))
+	if !ok {
 		return 0, store.Invalid(key, "%s must be an integer", key)
 	}
 	if n < min {

@@ -105,8 +105,13 @@ func TestQuickAddLLM(t *testing.T) {
 	if p := payloadOf(t, field(t, got, "task")); p["agent_role_key"] != nil || p["prompt"] != "Answer briefly.\n\nx" {
 		t.Errorf("dangling default = %v", p)
 	}
-	// GET /api/tasks/quick-add is just an unknown task.
-	wantError(t, e.do("GET", "/api/tasks/quick-add", nil), 404, "Task not found: quick-add")
+	// GET /api/tasks/quick-add is not an unknown task but a POST-only path
+	// (TestPostOnlyTaskPaths).
+	r := e.do("GET", "/api/tasks/quick-add", nil)
+	wantError(t, r, 405, "Method not allowed: GET /api/tasks/quick-add")
+	if allow := r.header.Get("Allow"); allow != "OPTIONS, POST" {
+		t.Errorf("Allow %q, want OPTIONS, POST", allow)
+	}
 }
 
 func TestQuickAddScript(t *testing.T) {

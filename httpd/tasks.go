@@ -93,7 +93,7 @@ func (s *server) createTask(w http.ResponseWriter, r *http.Request, _ httprouter
 }
 
 // postTaskPath serves POST /api/tasks/:id, which only exists as the batch
-// route; see routes.
+// and quick-add routes; see routes.
 func (s *server) postTaskPath(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
 	switch ps.ByName("id") {
 	case "batch":
@@ -101,7 +101,44 @@ func (s *server) postTaskPath(w http.ResponseWriter, r *http.Request, ps httprou
 	case "quick-add":
 		return s.quickAdd(w, r, ps)
 	}
-	w.Header().Set("Allow", "DELETE, GET, OPTIONS, PUT")
+	return methodNotAllowed(w, r)
+}
+
+// taskByID guards the GET (and HEAD), PUT and DELETE routes of
+// /api/tasks/:id: batch and quick-add share that wildcard but are POST-only
+// paths, not task ids.
+func taskByID(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+		if postOnlyTaskPath(ps.ByName("id")) {
+			return methodNotAllowed(w, r)
+		}
+		return h(w, r, ps)
+	}
+}
+
+func postOnlyTaskPath(id string) bool { return id == "batch" || id == "quick-add" }
+
+// taskPathAllow is the Allow header of /api/tasks/<id>. The router would
+// list every method of the wildcard's routes, which is wrong for both
+// kinds of path behind it: POST serves only batch and quick-add, and the
+// other methods only task ids.
+func taskPathAllow(path string) (string, bool) {
+	id, ok := strings.CutPrefix(path, "/api/tasks/")
+	switch {
+	case !ok || id == "" || strings.Contains(id, "/"):
+		return "", false
+	case postOnlyTaskPath(id):
+		return "OPTIONS, POST", true
+	}
+	return "DELETE, GET, HEAD, OPTIONS, PUT", true
+}
+
+// methodNotAllowed is the 405 of every route, the router's included. The
+// router has set Allow already; only taskPathAllow's paths need another.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
+	if allow, ok := taskPathAllow(r.URL.Path); ok {
+		w.Header().Set("Allow", allow)
+	}
 	return errorf(http.StatusMethodNotAllowed, "Method not allowed: %s %s", r.Method, r.URL.Path)
 }
 
@@ -140,19 +177,34 @@ func (s *server) createTasks(w http.ResponseWriter, r *http.Request, _ httproute
 			return err
 		}
 		if err := s.applyRole(r.Context(), &in[i]); err != nil {
-			var e *store.Error
-			if errors.As(err, &e) {
-				return &store.Error{Kind: e.Kind, Field: name + "." + e.Field, Msg: name + ": " + e.Msg}
-			}
-			return err
+			return batchItemError(i, err)
 		}
 	}
 	ts, err := s.store.EnqueueBatch(r.Context(), in)
 	if err != nil {
+		if len(in) == 1 {
+			// The store prefixes errors in batches of two or more only: to
+			// it, a batch of one is a single enqueue.
+			return batchItemError(0, err)
+		}
 		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, map[string]any{"tasks": newTaskOuts(ts)})
 	return nil
+}
+
+// batchItemError names the task of a batch that err is about: the
+// message says "tasks[i]: " first and the field is the item's.
+func batchItemError(i int, err error) error {
+	var e *store.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	field := fmt.Sprintf("tasks[%d]", i)
+	if e.Field != "" {
+		field += "." + e.Field
+	}
+	return &store.Error{Kind: e.Kind, Field: field, Msg: fmt.Sprintf("tasks[%d]: %s", i, e.Msg)}
 }
 
 // parseNewTask reads one enqueue request. A caller either sends a payload

@@ -1,13 +1,17 @@
 package httpd_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sparkq/sparkq/store"
 )
 
 // taskKeys are the keys every task response carries (API.md §1.3 plus
@@ -320,7 +324,10 @@ func TestUpdateTask(t *testing.T) {
 
 func TestEnqueueBatch(t *testing.T) {
 	e := newEnv(t, nil)
-	_, qid := e.fixture()
+	sid, qid := e.fixture()
+	ended, archived := e.queue(sid, "Ended"), e.queue(sid, "Archived")
+	e.ok(200, "PUT", "/api/queues/"+ended+"/end", nil)
+	e.ok(200, "PUT", "/api/queues/"+archived+"/archive", nil)
 
 	body := e.ok(http.StatusCreated, "POST", "/api/tasks/batch", map[string]any{"tasks": []any{
 		map[string]any{"queue_id": qid, "tool_name": "run-bash", "prompt": "a"},
@@ -352,10 +359,34 @@ func TestEnqueueBatch(t *testing.T) {
 		}}, 400, "tasks[1].payload must be a JSON object"},
 		{"missing tool in item 0", map[string]any{"tasks": []any{map[string]any{"queue_id": qid}}}, 400, "tasks[0].tool_name is required"},
 		{"item not object", map[string]any{"tasks": []any{"x"}}, 400, "tasks[0] must be a JSON object"},
+		// Queue errors name their item as validation errors do.
 		{"unknown queue in item 1", map[string]any{"tasks": []any{
 			map[string]any{"queue_id": qid, "tool_name": "run-bash"},
 			map[string]any{"queue_id": "que_000000000000", "tool_name": "run-bash"},
-		}}, 404, "Queue not found: que_000000000000"},
+		}}, 404, "tasks[1]: Queue not found: que_000000000000"},
+		{"ended queue in item 2", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": qid, "tool_name": "run-bash"},
+			map[string]any{"queue_id": qid, "tool_name": "run-bash"},
+			map[string]any{"queue_id": ended, "tool_name": "run-bash"},
+		}}, 409, "tasks[2]: Queue Ended is ended: it accepts no new tasks (create a new queue)"},
+		{"archived queue in item 0", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": archived, "tool_name": "run-bash"},
+			map[string]any{"queue_id": qid, "tool_name": "run-bash"},
+		}}, 409, "tasks[0]: Queue Archived is archived: it accepts no new tasks (create a new queue or unarchive it)"},
+		{"unknown tool in item 1", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": qid, "tool_name": "run-bash"},
+			map[string]any{"queue_id": qid, "tool_name": "nope"},
+		}}, 400, `tasks[1]: unknown tool "nope"…`},
+		// A batch of one says tasks[0] too.
+		{"unknown queue alone", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": "que_000000000000", "tool_name": "run-bash"},
+		}}, 404, "tasks[0]: Queue not found: que_000000000000"},
+		{"ended queue alone", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": ended, "tool_name": "run-bash"},
+		}}, 409, "tasks[0]: Queue Ended is ended…"},
+		{"unknown tool alone", map[string]any{"tasks": []any{
+			map[string]any{"queue_id": qid, "tool_name": "nope"},
+		}}, 400, `tasks[0]: unknown tool "nope"…`},
 		{"empty", map[string]any{"tasks": []any{}}, 400, "tasks must not be empty"},
 		{"not array", map[string]any{"tasks": map[string]any{}}, 400, "tasks must be a JSON array"},
 		{"too many", map[string]any{"tasks": tooMany}, 400, "tasks must contain at most 1000 items"},
@@ -369,8 +400,90 @@ func TestEnqueueBatch(t *testing.T) {
 	if n := e.countTasks(qid); n != 2 {
 		t.Errorf("queue holds %d tasks after rejected batches, want 2 (all-or-nothing)", n)
 	}
-	// batch is not a task id for other methods.
-	wantError(t, e.do("GET", "/api/tasks/batch", nil), 404, "Task not found: batch")
+	// A single enqueue keeps its messages unprefixed.
+	wantError(t, e.do("POST", "/api/tasks", map[string]any{"queue_id": "que_000000000000", "tool_name": "run-bash"}),
+		404, "Queue not found: que_000000000000")
+	wantError(t, e.do("POST", "/api/tasks", map[string]any{"queue_id": ended, "tool_name": "run-bash"}),
+		409, "Queue Ended is ended: it accepts no new tasks (create a new queue)")
+
+	// The store names the offending field of the item, for other callers.
+	for i, in := range [][]store.NewTask{
+		{{QueueID: qid, ToolName: "run-bash"}, {QueueID: "que_000000000000", ToolName: "run-bash"}},
+		{{QueueID: qid, ToolName: "run-bash"}, {QueueID: archived, ToolName: "run-bash"}},
+	} {
+		_, err := e.store.EnqueueBatch(context.Background(), in)
+		var se *store.Error
+		if !errors.As(err, &se) || se.Field != "tasks[1].queue_id" {
+			t.Errorf("batch %d: error %#v, want field tasks[1].queue_id", i, err)
+		}
+	}
+}
+
+// batch and quick-add are POST-only paths beside the task ids under
+// /api/tasks/: other methods get 405 and an Allow header saying so, while
+// a task id is served as before and its Allow leaves POST out.
+func TestPostOnlyTaskPaths(t *testing.T) {
+	e := newEnv(t, nil)
+	_, qid := e.fixture()
+	id := e.task(qid, nil)["id"].(string)
+	gone := e.task(qid, nil)["id"].(string)
+
+	const postOnly, taskID = "OPTIONS, POST", "DELETE, GET, HEAD, OPTIONS, PUT"
+	tests := []struct {
+		method, path string
+		body         any
+		status       int
+		allow        string // "": no Allow header
+	}{
+		{"GET", "/api/tasks/batch", nil, 405, postOnly},
+		{"HEAD", "/api/tasks/batch", nil, 405, postOnly},
+		{"PUT", "/api/tasks/batch", map[string]any{"timeout": 5}, 405, postOnly},
+		{"DELETE", "/api/tasks/batch", nil, 405, postOnly},
+		{"PATCH", "/api/tasks/batch", nil, 405, postOnly},
+		{"OPTIONS", "/api/tasks/batch", nil, 200, postOnly},
+		{"GET", "/api/tasks/quick-add", nil, 405, postOnly},
+		{"HEAD", "/api/tasks/quick-add", nil, 405, postOnly},
+		{"PUT", "/api/tasks/quick-add", map[string]any{"timeout": 5}, 405, postOnly},
+		{"DELETE", "/api/tasks/quick-add", nil, 405, postOnly},
+		{"OPTIONS", "/api/tasks/quick-add", nil, 200, postOnly},
+		// Task ids: still served, and POST is not among their methods.
+		{"GET", "/api/tasks/" + id, nil, 200, ""},
+		{"HEAD", "/api/tasks/" + id, nil, 200, ""},
+		{"PUT", "/api/tasks/" + id, map[string]any{"timeout": 5}, 200, ""},
+		{"DELETE", "/api/tasks/" + gone, nil, 200, ""},
+		{"GET", "/api/tasks/" + gone, nil, 404, ""},
+		{"POST", "/api/tasks/" + id, nil, 405, taskID},
+		{"PATCH", "/api/tasks/" + id, nil, 405, taskID},
+		{"OPTIONS", "/api/tasks/" + id, nil, 200, taskID},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			var r response
+			if tc.method == "HEAD" { // no body to decode
+				resp, raw := e.send(tc.method, tc.path, nil)
+				r = response{status: resp.StatusCode, header: resp.Header, raw: raw}
+			} else {
+				r = e.do(tc.method, tc.path, tc.body)
+			}
+			switch {
+			case tc.status == 405 && tc.method != "HEAD":
+				wantError(t, r, 405, "Method not allowed: "+tc.method+" "+tc.path)
+			case r.status != tc.status:
+				t.Fatalf("status %d, want %d; body %s", r.status, tc.status, r.raw)
+			case tc.method == "HEAD" && len(r.raw) != 0:
+				t.Errorf("HEAD sent a body: %s", r.raw)
+			}
+			if got := r.header.Get("Allow"); got != tc.allow {
+				t.Errorf("Allow %q, want %q", got, tc.allow)
+			}
+		})
+	}
+	if got := field(t, e.ok(200, "GET", "/api/tasks/"+id, nil), "task"); got["timeout"] != 5.0 {
+		t.Errorf("PUT by id did not update the task: %v", got)
+	}
+	// The POST routes themselves still work.
+	e.ok(http.StatusCreated, "POST", "/api/tasks/batch", map[string]any{"tasks": []any{map[string]any{"queue_id": qid, "tool_name": "run-bash"}}})
+	e.ok(200, "POST", "/api/tasks/quick-add", map[string]any{"queue_id": qid, "mode": "llm", "prompt": "hello"})
 }
 
 // TestConcurrentClaims races 8 clients over the same 200 tasks: each task is

@@ -3,7 +3,9 @@ package httpd
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,18 +31,62 @@ func claimWaitParam(r *http.Request) (time.Duration, error) {
 	if raw == "" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(raw)
-	if err != nil {
-		secs, nerr := strconv.ParseFloat(raw, 64)
-		if nerr != nil {
-			return 0, store.Invalid("wait", "wait must be a duration like 30s or a number of seconds, got %q", raw)
-		}
-		d = time.Duration(secs * float64(time.Second))
-	}
-	if d < 0 || d > maxClaimWait {
-		return 0, store.Invalid("wait", "wait must be between 0s and %s, got %s", maxClaimWait, raw)
+	d, ok := parseWait(raw)
+	switch {
+	case !ok:
+		return 0, store.Invalid("wait", "wait must be a duration like 30s or a number of seconds, got %q", raw)
+	case d < 0:
+		return 0, store.Invalid("wait", "wait must be at least 0s, got %s", raw)
+	case d > maxClaimWait:
+		return 0, store.Invalid("wait", "wait must be at most %s, got %s", shortDuration(maxClaimWait), raw)
 	}
 	return d, nil
+}
+
+// goDuration is the syntax time.ParseDuration accepts. A string of this
+// form that it refuses anyway is too long for a time.Duration.
+var goDuration = regexp.MustCompile(`^[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// parseWait reads a Go duration or a number of seconds. A value beyond
+// time.Duration's range (about 292 years) saturates at its end, so it is
+// reported as out of bounds rather than as malformed.
+func parseWait(raw string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(raw); err == nil {
+		return d, true
+	}
+	if goDuration.MatchString(raw) {
+		if raw[0] == '-' {
+			return math.MinInt64, true
+		}
+		return math.MaxInt64, true
+	}
+	// ParseFloat returns ±Inf for numbers beyond float64 (ErrRange).
+	secs, err := strconv.ParseFloat(raw, 64)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(secs) {
+		return 0, false
+	}
+	// Converting a float64 outside int64 to time.Duration is undefined.
+	switch ns := secs * float64(time.Second); {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64, true
+	case ns <= math.MinInt64:
+		return math.MinInt64, true
+	default:
+		return time.Duration(ns), true
+	}
+}
+
+// shortDuration drops the zero units time.Duration.String keeps: 5m, not
+// 5m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // claimNextWait claims the oldest queued task, first waiting up to ?wait

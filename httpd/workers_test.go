@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,42 @@ func TestHeartbeatAndRelease(t *testing.T) {
 		map[string]any{"error_message": "boom", "result_data": map[string]any{"log": "x"}}), "task")
 	if failed["result"] != `{"log":"x"}` || failed["status"] != "failed" {
 		t.Fatalf("fail with data: %v", failed)
+	}
+}
+
+// ?wait is bounded: any well-formed value out of range, however large, is
+// told the bound rather than that it is not a duration.
+func TestClaimWaitBounds(t *testing.T) {
+	e := newEnv(t, nil)
+	_, q := e.fixture()
+	tests := []struct{ wait, msg string }{
+		{"9999999999999s", "wait must be at most 5m, got 9999999999999s"},
+		{"99999999999999999999h", "wait must be at most 5m, got 99999999999999999999h"},
+		{"2562048h", "wait must be at most 5m, got 2562048h"}, // just past time.Duration's range
+		{"1e30", "wait must be at most 5m, got 1e30"},
+		{"1e400", "wait must be at most 5m, got 1e400"}, // past float64's too
+		{"9223372037", "wait must be at most 5m, got 9223372037"},
+		{"10m", "wait must be at most 5m, got 10m"},
+		{"300.5", "wait must be at most 5m, got 300.5"},
+		{"-9999999999999s", "wait must be at least 0s, got -9999999999999s"},
+		{"-1e30", "wait must be at least 0s, got -1e30"},
+		{"-1s", "wait must be at least 0s, got -1s"},
+		{"soon", `wait must be a duration like 30s or a number of seconds, got "soon"`},
+		{"NaN", `wait must be a duration like 30s or a number of seconds, got "NaN"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.wait, func(t *testing.T) {
+			wantError(t, e.do("POST", "/api/queues/"+q+"/claim?wait="+url.QueryEscape(tc.wait), nil), http.StatusBadRequest, tc.msg)
+		})
+	}
+	// The bounds themselves are accepted: a queued task is claimed at once.
+	for _, wait := range []string{"5m", "300", "0", "0s"} {
+		t.Run(wait, func(t *testing.T) {
+			id := e.task(q, nil)["id"]
+			r := e.do("POST", "/api/queues/"+q+"/claim?wait="+wait, nil)
+			if r.status != http.StatusOK || field(t, r.body, "task")["id"] != id {
+				t.Fatalf("wait=%s: %d %s", wait, r.status, r.raw)
+			}
+		})
 	}
 }

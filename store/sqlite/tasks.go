@@ -180,17 +180,21 @@ func (s *Store) EnqueueBatch(ctx context.Context, in []store.NewTask) ([]store.T
 	if len(in) == 0 {
 		return nil, store.Invalid("tasks", "tasks must not be empty")
 	}
+	// item names the task an error is about, tasks[i], and its field. A
+	// batch of one is left as it is: Enqueue is one, and keeps its messages
+	// (a caller of a one-task batch adds the prefix).
+	item := func(i int, err error) error {
+		var e *store.Error
+		if len(in) == 1 || !errors.As(err, &e) {
+			return err
+		}
+		return &store.Error{Kind: e.Kind, Field: fmt.Sprintf("tasks[%d].%s", i, e.Field), Msg: fmt.Sprintf("tasks[%d]: %s", i, e.Msg)}
+	}
 	resolved := make([]store.NewTask, len(in))
 	for i, t := range in {
 		r, err := s.resolve(t)
 		if err != nil {
-			if len(in) > 1 {
-				var e *store.Error
-				if errors.As(err, &e) {
-					return nil, &store.Error{Kind: e.Kind, Field: fmt.Sprintf("tasks[%d].%s", i, e.Field), Msg: fmt.Sprintf("tasks[%d]: %s", i, e.Msg)}
-				}
-			}
-			return nil, err
+			return nil, item(i, err)
 		}
 		resolved[i] = r
 	}
@@ -198,15 +202,20 @@ func (s *Store) EnqueueBatch(ctx context.Context, in []store.NewTask) ([]store.T
 	err := s.write(ctx, func(tx wtx) error {
 		now := s.stamp()
 		names := map[string]string{}
-		for _, t := range resolved {
+		for i, t := range resolved {
 			name, checked := names[t.QueueID]
 			if !checked {
 				var state string
 				var err error
-				if name, state, err = queueState(ctx, tx, t.QueueID); err != nil {
-					return err
+				if name, state, err = queueState(ctx, tx, t.QueueID); err == nil {
+					err = acceptsTasks(name, state)
 				}
-				if err := acceptsTasks(name, state); err != nil {
+				var e *store.Error
+				if errors.As(err, &e) {
+					// The queue is the task's: its errors are about queue_id.
+					err = item(i, &store.Error{Kind: e.Kind, Field: "queue_id", Msg: e.Msg})
+				}
+				if err != nil {
 					return err
 				}
 				names[t.QueueID] = name
