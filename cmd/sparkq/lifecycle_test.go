@@ -472,3 +472,28 @@ func TestQueueAndSessionLifecycle(t *testing.T) {
 		t.Fatalf("reload printed %q", out)
 	}
 }
+
+// TestFileInputDropsBOM: files saved with a UTF-8 byte order mark (some
+// Windows editors add one) are read as their text, not refused as invalid
+// JSON or stored with the mark.
+func TestFileInputDropsBOM(t *testing.T) {
+	t.Parallel()
+	f := startDaemon(t)
+	f.ok("session", "create", "bom")
+	f.ok("queue", "create", "q", "-s", "bom")
+	payload := filepath.Join(f.dir, "payload.json")
+	writeFile(t, payload, "\xef\xbb\xbf{\"prompt\": \"hi\"}\n")
+	prompt := filepath.Join(f.dir, "prompt.txt")
+	writeFile(t, prompt, "\xef\xbb\xbfSay hi")
+	var a, b store.Task
+	f.json(&a, "enqueue", "-q", "q", "-t", "run-bash", "--payload-file", payload)
+	f.json(&b, "enqueue", "-q", "q", "-t", "run-bash", "--prompt-file", prompt)
+	for _, task := range []store.Task{a, b} {
+		if strings.Contains(task.Payload, "\ufeff") || !strings.Contains(task.Payload, "hi") {
+			t.Errorf("payload %q: want the file's text without the byte order mark", task.Payload)
+		}
+	}
+	if !strings.Contains(b.Payload, `"Say hi"`) {
+		t.Errorf("prompt payload %q: want the prompt \"Say hi\"", b.Payload)
+	}
+}

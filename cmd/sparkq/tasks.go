@@ -117,7 +117,7 @@ the queue's instructions.`,
 				if err != nil {
 					return fileError("prompt file", promptFile, err)
 				}
-				prompt = string(b)
+				prompt = string(bytes.TrimPrefix(b, utf8BOM))
 				if promptPath, err = filepath.Abs(promptFile); err != nil {
 					promptPath = promptFile
 				}
@@ -204,14 +204,18 @@ func (a *app) flagOrFile(text, textFlag, path, pathFlag string) ([]byte, string,
 		if err != nil {
 			return nil, "", fmt.Errorf("read %s from stdin: %w", pathFlag, err)
 		}
-		return b, pathFlag + " (stdin)", nil
+		return bytes.TrimPrefix(b, utf8BOM), pathFlag + " (stdin)", nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", fileError(strings.ReplaceAll(strings.TrimPrefix(pathFlag, "--"), "-", " "), path, err)
 	}
-	return b, pathFlag + " " + path, nil
+	return bytes.TrimPrefix(b, utf8BOM), pathFlag + " " + path, nil
 }
+
+// utf8BOM starts files saved by some Windows editors; it is not part of
+// the text (and makes JSON invalid), so file input drops it.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // jsonObject checks that raw is one JSON object (exit 2 otherwise).
 func (a *app) jsonObject(what string, raw []byte) (json.RawMessage, error) {
