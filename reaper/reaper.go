@@ -40,7 +40,7 @@ func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
 // Settings are the reaper's knobs; they may change at run time (reload,
 // or a config row written through the API): see Resolve.
 type Settings struct {
-	SweepInterval time.Duration // stale sweep period (default 30 s)
+	SweepInterval time.Duration // stale sweep period (default 30 s, at least config.MinSweepInterval)
 	PurgeInterval time.Duration // purge period (default 1 h, at least config.MinPurgeInterval)
 	RetentionDays int           // finished tasks older than this go (default 3)
 	PurgeBatch    int           // rows per purge transaction (default DefaultPurgeBatch)
@@ -71,6 +71,7 @@ func (s Settings) withDefaults() Settings {
 	// sparkq.yml refuses shorter ones; this also covers hand-built
 	// settings, which would otherwise make Run purge without pause.
 	s.PurgeInterval = max(s.PurgeInterval, config.MinPurgeInterval)
+	s.SweepInterval = max(s.SweepInterval, config.MinSweepInterval)
 	if s.RetentionDays <= 0 {
 		s.RetentionDays = DefaultRetentionDays
 	}

@@ -330,3 +330,18 @@ func TestPurgeBeforeBatchesAndCheckpoints(t *testing.T) {
 		t.Fatalf("cancelled purge: %d %v, %+v", n, err, p)
 	}
 }
+
+// TestSweepIntervalFloor: a sweep interval below config.MinSweepInterval
+// (a hand-edited row, or settings built in code) is raised to it.
+func TestSweepIntervalFloor(t *testing.T) {
+	clk := newFakeClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	st, _ := setup(t, clk)
+	r := New(st, Settings{SweepInterval: time.Millisecond, PurgeInterval: time.Hour}, clk, nil)
+	if s := r.Stats(); s.SweepIntervalSeconds != config.MinSweepInterval.Seconds() {
+		t.Fatalf("New with a 1ms sweep interval: %+v", s)
+	}
+	r.Update(Settings{SweepInterval: time.Nanosecond, PurgeInterval: time.Hour})
+	if s := r.Stats(); s.SweepIntervalSeconds != config.MinSweepInterval.Seconds() {
+		t.Fatalf("after an update to 1ns: %+v", s)
+	}
+}

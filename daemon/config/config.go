@@ -83,6 +83,10 @@ type Purge struct {
 // per interval, so a tiny one would keep it busy without pause.
 const MinPurgeInterval = time.Second
 
+// MinSweepInterval is the shortest queue_runner.auto_fail_interval_seconds,
+// for the same reason (the API takes whole seconds of at least 1 too).
+const MinSweepInterval = time.Second
+
 // QueueRunner configures the queue runner and the daemon's stale-task sweep.
 type QueueRunner struct {
 	PollInterval     time.Duration // yaml: poll_interval (seconds)
@@ -313,8 +317,8 @@ func (c *Config) Validate() error {
 	if c.QueueRunner.PollInterval <= 0 {
 		bad("queue_runner.poll_interval must be greater than 0, got %s", c.QueueRunner.PollInterval)
 	}
-	if c.QueueRunner.AutoFailInterval <= 0 {
-		bad("queue_runner.auto_fail_interval_seconds must be greater than 0, got %s", c.QueueRunner.AutoFailInterval)
+	if c.QueueRunner.AutoFailInterval < MinSweepInterval {
+		bad("queue_runner.auto_fail_interval_seconds must be at least %s, got %s", MinSweepInterval, c.QueueRunner.AutoFailInterval)
 	}
 	if _, ok := logLevels[c.Log.Level]; !ok {
 		bad("log.level must be one of debug, info, warn, error, got %q", c.Log.Level)

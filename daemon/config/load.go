@@ -312,7 +312,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 			q := &c.QueueRunner
 			d.mapping(v, key, map[string]field{
 				"poll_interval":              d.seconds(&q.PollInterval),
-				"auto_fail_interval_seconds": d.seconds(&q.AutoFailInterval),
+				"auto_fail_interval_seconds": d.secondsAtLeast(&q.AutoFailInterval, MinSweepInterval),
 				"base_url":                   d.baseURL(&q.BaseURL),
 				"lock_dir":                   d.path(&q.LockDir),
 			})
@@ -543,6 +543,19 @@ func (d *decoder) seconds(dst *time.Duration) field {
 		f, ok := d.positiveSeconds(v)
 		if !ok {
 			d.errorf(v, "%s must be a number of seconds greater than 0, got %s", key, describe(v))
+			return
+		}
+		*dst = f
+	}
+}
+
+// secondsAtLeast reads a number of seconds (fractions allowed) of at
+// least lo.
+func (d *decoder) secondsAtLeast(dst *time.Duration, lo time.Duration) field {
+	return func(key string, v *yaml.Node) {
+		f, ok := d.positiveSeconds(v)
+		if !ok || f < lo {
+			d.errorf(v, "%s must be a number of seconds, at least %g, got %s", key, lo.Seconds(), describe(v))
 			return
 		}
 		*dst = f

@@ -259,6 +259,7 @@ func TestLoadErrors(t *testing.T) {
 		{"port is a float", "server:\n  port: 80.0\n", 2, `server.port must be an integer`},
 		{"purge days negative", "purge:\n  older_than_days: -1\n", 2, `purge.older_than_days must be an integer of at least 1, got "-1"`},
 		{"purge interval bad", "purge:\n  interval: soon\n", 2, `purge.interval must be a duration`},
+		{"sweep interval too short", "queue_runner:\n  auto_fail_interval_seconds: 0.001\n", 2, `queue_runner.auto_fail_interval_seconds must be a number of seconds, at least 1, got "0.001"`},
 		{"purge interval too short", "purge:\n  interval: 1ms\n", 2, `purge.interval must be a duration such as 30m or 1h (or a number of seconds), at least 1s, got "1ms"`},
 		{"purge interval seconds too few", "purge:\n  older_than_days: 3\n  interval: 0.5\n", 3, `purge.interval must be a duration such as 30m or 1h (or a number of seconds), at least 1s, got "0.5"`},
 		{"zero timeout", "task_classes:\n  X:\n    timeout: 0\n", 3, `task_classes.X.timeout must be an integer of at least 1, got "0"`},
