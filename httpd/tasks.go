@@ -182,11 +182,6 @@ func (s *server) createTasks(w http.ResponseWriter, r *http.Request, _ httproute
 	}
 	ts, err := s.store.EnqueueBatch(r.Context(), in)
 	if err != nil {
-		if len(in) == 1 {
-			// The store prefixes errors in batches of two or more only: to
-			// it, a batch of one is a single enqueue.
-			return batchItemError(0, err)
-		}
 		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, map[string]any{"tasks": newTaskOuts(ts)})

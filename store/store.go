@@ -294,7 +294,8 @@ type Store interface {
 	DeleteQueue(ctx context.Context, id string) error
 
 	Enqueue(ctx context.Context, in NewTask) (Task, error)
-	// EnqueueBatch stores all tasks in one transaction, or none.
+	// EnqueueBatch stores all tasks in one transaction, or none; an error
+	// names the task it is about ("tasks[i]: ...", field tasks[i].<field>).
 	EnqueueBatch(ctx context.Context, in []NewTask) ([]Task, error)
 	GetTask(ctx context.Context, id string) (Task, error)
 	ListTasks(ctx context.Context, f TaskFilter, p Page) (TaskPage, error)

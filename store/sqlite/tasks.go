@@ -168,24 +168,28 @@ func acceptsTasks(name, state string) error {
 
 // Enqueue implements store.Store.
 func (s *Store) Enqueue(ctx context.Context, in store.NewTask) (store.Task, error) {
-	out, err := s.EnqueueBatch(ctx, []store.NewTask{in})
+	out, err := s.enqueue(ctx, []store.NewTask{in}, false)
 	if err != nil {
 		return store.Task{}, err
 	}
 	return out[0], nil
 }
 
-// EnqueueBatch implements store.Store.
+// EnqueueBatch implements store.Store. Its errors name the task they are
+// about: "tasks[i]: …", field tasks[i].<field>.
 func (s *Store) EnqueueBatch(ctx context.Context, in []store.NewTask) ([]store.Task, error) {
+	return s.enqueue(ctx, in, true)
+}
+
+// enqueue writes in, all or nothing; batch says whether errors name the
+// item (a single Enqueue keeps the original API's messages).
+func (s *Store) enqueue(ctx context.Context, in []store.NewTask, batch bool) ([]store.Task, error) {
 	if len(in) == 0 {
 		return nil, store.Invalid("tasks", "tasks must not be empty")
 	}
-	// item names the task an error is about, tasks[i], and its field. A
-	// batch of one is left as it is: Enqueue is one, and keeps its messages
-	// (a caller of a one-task batch adds the prefix).
 	item := func(i int, err error) error {
 		var e *store.Error
-		if len(in) == 1 || !errors.As(err, &e) {
+		if !batch || !errors.As(err, &e) {
 			return err
 		}
 		return &store.Error{Kind: e.Kind, Field: fmt.Sprintf("tasks[%d].%s", i, e.Field), Msg: fmt.Sprintf("tasks[%d]: %s", i, e.Msg)}
