@@ -159,7 +159,10 @@ func TestPurgeCommand(t *testing.T) {
 	f.ok("queue", "create", "q", "--session", "s")
 	var task store.Task
 	f.json(&task, "enqueue", "--queue", "q", "--tool", "run-bash", "--prompt", "x")
-	f.ok("claim", "--queue", "q")
+	// The hint names the flag the README and the worker use.
+	if out := f.ok("claim", "--queue", "q"); !strings.Contains(out, "Finish with: sparkq complete "+task.ID+" --summary ") {
+		t.Fatalf("claim's hint should suggest complete --summary:\n%s", out)
+	}
 	f.ok("complete", task.ID, "--result", "done")
 
 	if out := f.ok("purge", "--dry-run"); out != "Would delete 0 finished tasks older than 4 day(s) (dry run: nothing was deleted)\n" {
